@@ -1,0 +1,176 @@
+"""The shared base of our Space providers: g4f on one side, a Gradio Space on the other.
+
+A provider subclass only declares what differs: the Space's URL and its
+override variable, the endpoint's ``api_name``, the models, how g4f's
+messages become the endpoint's inputs, and where the answer is in its outputs.
+Everything that can be checked locally is checked before any byte is sent.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+from g4f.errors import ModelNotFoundError
+from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
+
+from ..space import SpaceClient, SpaceConfig, TextTracker
+from ..space.config import Endpoint
+from ..space.errors import SpaceInputError
+from ..space.files import ImageFile, collect_media, load_image
+from ..space.queue import Completed, Generating
+
+__all__ = ["GradioSpaceProvider", "G4F_KEY_PREFIXES"]
+
+log = logging.getLogger("g4f_qwen_spaces")
+
+#: g4f's own keys: meant for g4f's servers, never for a third party.
+G4F_KEY_PREFIXES = ("g4f_", "gfs_")
+
+
+class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
+    """Streams an answer from one endpoint of a Gradio Space through its queue."""
+
+    # g4f's flags. ``parent`` makes g4f's HuggingSpace key and toggle apply;
+    # ``hf_space`` stays False on purpose: g4f's GUI hides providers with it.
+    parent = "HuggingSpace"
+    working = True
+    supports_stream = True
+    supports_system_message = True
+    supports_message_history = False
+    needs_auth = False
+    model_aliases: dict = {}
+
+    # Declared by each Space provider.
+    url: str = ""
+    url_env: str = ""  #: environment variable that replaces ``url``
+    api_name: str = ""  #: the Gradio endpoint, found in the Space's config
+    accepts_images = False
+
+    # -- what subclasses implement ------------------------------------------
+
+    @classmethod
+    def prepare(cls, messages: list) -> Any:
+        """Validate g4f's messages and turn them into this Space's request (no I/O)."""
+        raise NotImplementedError
+
+    @classmethod
+    def build_data(
+        cls, request: Any, config: SpaceConfig, endpoint: Endpoint, image: Optional[dict]
+    ) -> list:
+        """The endpoint's input values, in the order of its inputs."""
+        raise NotImplementedError
+
+    @classmethod
+    def answer_node(cls, values: list, endpoint: Endpoint) -> Any:
+        """The answer's text node in the endpoint's current output values."""
+        raise NotImplementedError
+
+    # -- shared behaviour ------------------------------------------------------
+
+    @classmethod
+    def space_url(cls) -> str:
+        """The Space's base URL: ``url``, or the override in ``url_env``."""
+        value = os.environ.get(cls.url_env, "").strip() if cls.url_env else ""
+        if not value:
+            return cls.url
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SpaceInputError(
+                f"{cls.url_env}={value!r:.100} is not an http(s) URL with a host"
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise SpaceInputError(
+                f"{cls.url_env} must be a plain base URL (no credentials, query or fragment)"
+            )
+        return value.rstrip("/")
+
+    @classmethod
+    def resolve_model(cls, model: Optional[str]) -> str:
+        """The Space's model for a requested name or alias; unknown names raise."""
+        if not model or model == "auto":
+            return cls.default_model
+        if model in cls.model_aliases:
+            return cls.model_aliases[model]
+        if model in cls.models:
+            return model
+        raise ModelNotFoundError(
+            f"Model {model!r} is not served by {cls.__name__}; "
+            f"available: {', '.join(cls.models)}"
+        )
+
+    @classmethod
+    def space_token(cls, api_key: Optional[str]) -> Optional[str]:
+        """The HF token to send, if any: g4f's own keys are never forwarded."""
+        if not api_key:
+            return None
+        if api_key.startswith(G4F_KEY_PREFIXES):
+            log.debug("%s: not forwarding a g4f key to the Space", cls.__name__)
+            return None
+        return api_key
+
+    @classmethod
+    async def create_async_generator(
+        cls,
+        model: str,
+        messages: list,
+        media: Optional[list] = None,
+        api_key: Optional[str] = None,
+        proxy: Optional[str] = None,
+        timeout: Optional[float] = None,
+        stall_timeout: Optional[float] = None,
+        **kwargs: Any,
+    ):
+        """Stream the answer as text chunks (each chunk is only new text)."""
+        cls.resolve_model(model)
+        request = cls.prepare(messages)
+        sources = collect_media(media, messages)
+        if sources and not cls.accepts_images:
+            raise SpaceInputError(f"{cls.__name__} takes text only; remove the images")
+        if len(sources) > 1:
+            raise SpaceInputError(
+                f"{cls.__name__} takes one image per request; got {len(sources)}"
+            )
+        async with SpaceClient(
+            cls.space_url(),
+            token=cls.space_token(api_key),
+            proxy=proxy,
+            timeout=_seconds(timeout),
+            stall_timeout=_seconds(stall_timeout),
+            url_hint=cls.url_env,
+        ) as client:
+            image: Optional[ImageFile] = None
+            if sources:
+                image = await load_image(*sources[0], client._session, proxy=proxy)
+            config = await client.config()
+            endpoint = config.endpoint(cls.api_name)
+            if image is not None and config.max_file_size and len(image.data) > config.max_file_size:
+                raise SpaceInputError(
+                    f"The image is {len(image.data):,} bytes; the Space accepts at most "
+                    f"{config.max_file_size:,}"
+                )
+            uploaded = await client.upload(config, image) if image is not None else None
+            data = cls.build_data(request, config, endpoint, uploaded)
+            tracker = TextTracker()
+            async for update in client.submit(config, endpoint, data):
+                if isinstance(update, Generating):
+                    delta = tracker.update(cls.answer_node(update.values, endpoint))
+                elif isinstance(update, Completed):
+                    delta = tracker.finish(cls.answer_node(update.values, endpoint))
+                else:
+                    continue  # queue status: surfaced by the reliability layer
+                if delta:
+                    yield delta
+
+
+def _seconds(value: Any) -> Optional[float]:
+    if value is None or value == "":
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise SpaceInputError(f"A timeout must be a number of seconds, got {value!r:.40}") from None
+    if seconds <= 0:
+        raise SpaceInputError(f"A timeout must be positive, got {seconds:g}")
+    return seconds

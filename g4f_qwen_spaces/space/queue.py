@@ -1,0 +1,193 @@
+"""Gradio's queue messages (protocol ``sse_v3``) turned into updates.
+
+This module is pure: it reads decoded ``queue/data`` messages and keeps each
+output's value, so it is tested without a server. The network side lives in
+:mod:`.client`.
+"""
+from __future__ import annotations
+
+import ast
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional, Union
+
+from .diff import apply_ops
+from .errors import SpaceAppError, SpaceError, SpaceProtocolError, SpaceQuotaError, excerpt
+
+__all__ = ["QueueStatus", "Generating", "Completed", "Update", "EventState", "app_error"]
+
+log = logging.getLogger("g4f_qwen_spaces")
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """The job waits in the Space's queue (``rank`` 0 = next) or has started."""
+
+    rank: Optional[int] = None
+    queue_size: Optional[int] = None
+    eta: Optional[float] = None
+    started: bool = False
+
+    def describe(self) -> str:
+        if self.started:
+            return "Generating" + (f" (about {self.eta:.0f} s)" if self.eta else "")
+        text = "Waiting in the Space's queue"
+        if self.rank is not None:
+            text += f": position {self.rank + 1}"
+            if self.queue_size:
+                text += f" of {self.queue_size}"
+        if self.eta is not None:
+            text += f", about {self.eta:.0f} s"
+        return text
+
+
+@dataclass
+class Generating:
+    """Output values after the messages of one network read were applied."""
+
+    values: list
+
+
+@dataclass
+class Completed:
+    """The final output values."""
+
+    values: list
+
+
+Update = Union[QueueStatus, Generating, Completed]
+
+
+class EventState:
+    """Follows one queued event (``event_id``) through its messages."""
+
+    def __init__(self, event_id: str, *, major: int = 0, base_url: str = "") -> None:
+        self.event_id = event_id
+        self.major = major
+        self.base_url = base_url
+        self.values: Optional[list] = None
+        self.completed = False
+        self.closed = False
+
+    def feed(self, messages: Iterable[Any]) -> list[Update]:
+        """Apply a batch of messages; return the updates it produced."""
+        updates: list[Update] = []
+        generated = False
+        for message in messages:
+            if not isinstance(message, dict):
+                raise SpaceProtocolError(f"Unexpected event from the Space: {excerpt(str(message))}")
+            kind = message.get("msg")
+            event_id = message.get("event_id")
+            if event_id is not None and event_id != self.event_id:
+                continue  # another event of the same session
+            if kind == "heartbeat":
+                continue
+            if kind == "process_generating":
+                self._generating(message)
+                generated = True
+            elif kind == "process_completed":
+                if generated:
+                    updates.append(Generating(self.values))
+                    generated = False
+                updates.append(self._completed(message))
+            elif kind == "estimation":
+                updates.append(
+                    QueueStatus(
+                        rank=_int(message.get("rank")),
+                        queue_size=_int(message.get("queue_size")),
+                        eta=_float(message.get("rank_eta")),
+                    )
+                )
+            elif kind == "process_starts":
+                updates.append(QueueStatus(eta=_float(message.get("eta")), started=True))
+            elif kind == "close_stream":
+                self.closed = True
+            elif kind == "unexpected_error":
+                raise SpaceError(
+                    f"The Space at {self.base_url} reported: {excerpt(message.get('message'), 200)}"
+                )
+            elif kind == "log":
+                log.debug("Space log (%s): %s", message.get("level"), excerpt(message.get("log")))
+            # "progress", "process_streaming" and future kinds carry nothing we use.
+        if generated:
+            updates.append(Generating(self.values))
+        return updates
+
+    def _generating(self, message: dict) -> None:
+        output = message.get("output")
+        if not isinstance(output, dict) or not isinstance(output.get("data"), list):
+            if message.get("success") is False or (isinstance(output, dict) and output.get("error")):
+                raise app_error(output if isinstance(output, dict) else {}, self.major, self.base_url)
+            raise SpaceProtocolError(f"Unexpected progress from the Space: {excerpt(str(message))}")
+        data = output["data"]
+        if self.values is None:
+            self.values = list(data)  # the first message of an event has full values
+            return
+        if len(data) != len(self.values):
+            raise SpaceProtocolError("The Space changed the number of outputs mid-stream")
+        for index, ops in enumerate(data):
+            if ops:
+                self.values[index] = apply_ops(self.values[index], ops)
+
+    def _completed(self, message: dict) -> Completed:
+        self.completed = True
+        output = message.get("output")
+        if message.get("success") is False:
+            raise app_error(output if isinstance(output, dict) else {}, self.major, self.base_url)
+        if not isinstance(output, dict) or "data" not in output:
+            raise SpaceAppError(f"The job was cancelled by the Space at {self.base_url}")
+        data = output["data"]
+        if not isinstance(data, list):
+            raise SpaceProtocolError(f"Unexpected result from the Space: {excerpt(str(data))}")
+        self.values = list(data)
+        return Completed(self.values)
+
+
+_QUOTA = re.compile(r"gpu quota|quota exceeded|zerogpu", re.I)
+_RETRY_IN = re.compile(r"(?:retry|try again)\s+in\s+(?:(\d+):)?(\d+):(\d+)", re.I)
+_SECONDS_LEFT = re.compile(r"(?:retry|try again)\s+in\s+(\d+(?:\.\d+)?)\s*s", re.I)
+
+
+def app_error(output: dict, major: int, base_url: str) -> Exception:
+    """The exception for a failed job, carrying the Space's own message."""
+    message = output.get("error")
+    if isinstance(message, str):
+        message = _unquote(message, major)
+    if not message:
+        return SpaceAppError(
+            f"The Space at {base_url} failed without a message (the app hides its errors)"
+        )
+    text = excerpt(message, 300)
+    if _QUOTA.search(text):
+        return SpaceQuotaError(text, _retry_seconds(text))
+    return SpaceAppError(text)
+
+
+def _unquote(message: str, major: int) -> str:
+    # Gradio 4 sends repr(str(error)): 'You have exceeded your GPU quota'.
+    if major == 4 and len(message) >= 2 and message[0] == message[-1] and message[0] in "'\"":
+        try:
+            value = ast.literal_eval(message)
+        except (ValueError, SyntaxError):
+            return message[1:-1]
+        if isinstance(value, str):
+            return value
+    return message
+
+
+def _retry_seconds(text: str) -> Optional[float]:
+    match = _RETRY_IN.search(text)
+    if match:
+        hours, minutes, seconds = (int(g or 0) for g in match.groups())
+        return float(hours * 3600 + minutes * 60 + seconds)
+    match = _SECONDS_LEFT.search(text)
+    return float(match.group(1)) if match else None
+
+
+def _int(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

@@ -1,0 +1,114 @@
+"""Server-sent events from a byte stream, without a line-length limit.
+
+aiohttp's ``async for line in resp.content`` raises ``LineTooLong`` past
+512 KiB, and one Gradio event carrying a long chat history can exceed that.
+So we read raw chunks and cut events on blank lines ourselves.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, AsyncIterator, Iterator, Optional
+
+from .errors import SpaceProtocolError, excerpt
+
+__all__ = ["SSEParser", "iter_sse_batches"]
+
+
+class SSEParser:
+    """Incremental parser: feed bytes, get the ``data:`` payloads of complete events.
+
+    Only the ``data`` field matters for Gradio (``event:`` lines are used by
+    ``/call``, which we do not stream from); comments and other fields are
+    skipped. Each event's data lines are joined with ``\\n`` per the SSE spec.
+    """
+
+    __slots__ = ("_buffer", "_scanned")
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        # Where to resume searching for the separator, so a huge event that
+        # arrives in many chunks is scanned once, not once per chunk.
+        self._scanned = 0
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """Add a chunk; return the data payloads of the events it completed."""
+        buffer = self._buffer
+        buffer += chunk
+        if b"\r" in chunk:
+            # Gradio sends LF only; normalise CRLF so one code path serves all.
+            start = max(self._scanned - 1, 0)
+            buffer[start:] = buffer[start:].replace(b"\r\n", b"\n")
+        payloads: list[bytes] = []
+        start = 0
+        search = max(self._scanned - 1, 0)
+        while True:
+            end = buffer.find(b"\n\n", search)
+            if end < 0:
+                break
+            data = _event_data(bytes(buffer[start:end]))
+            if data is not None:
+                payloads.append(data)
+            start = search = end + 2
+        if start:
+            del buffer[:start]
+        self._scanned = len(buffer)
+        return payloads
+
+    def close(self) -> Optional[bytes]:
+        """End of stream: the data of a final event with no trailing blank line."""
+        rest = bytes(self._buffer).strip(b"\n")
+        self._buffer.clear()
+        self._scanned = 0
+        return _event_data(rest) if rest else None
+
+    @property
+    def pending(self) -> int:
+        """Bytes received but not yet part of a complete event."""
+        return len(self._buffer)
+
+
+def _event_data(block: bytes) -> Optional[bytes]:
+    if block.startswith(b"data: ") and b"\n" not in block:
+        return block[6:]  # the common case: one data line
+    lines = []
+    for line in block.split(b"\n"):
+        if line.startswith(b"data:"):
+            value = line[5:]
+            lines.append(value[1:] if value.startswith(b" ") else value)
+    return b"\n".join(lines) if lines else None
+
+
+def decode_json(payload: bytes) -> Any:
+    """JSON-decode one event, raising a protocol error with a short excerpt."""
+    try:
+        return json.loads(payload)
+    except ValueError:
+        raise SpaceProtocolError(
+            f"Malformed event from the Space: {excerpt(payload)}"
+        ) from None
+
+
+async def iter_sse_batches(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[Any]]:
+    """Yield, per network read, the decoded JSON messages it completed.
+
+    Batching per read lets the caller emit one text chunk for everything
+    that arrived together, instead of paying g4f's per-chunk cost per token.
+    """
+    parser = SSEParser()
+    async for chunk in chunks:
+        payloads = parser.feed(chunk)
+        if payloads:
+            yield [decode_json(p) for p in payloads]
+    last = parser.close()
+    if last is not None:
+        yield [decode_json(last)]
+
+
+def iter_sse(data: bytes) -> Iterator[Any]:
+    """Parse a complete SSE body (tests, diagnostics)."""
+    parser = SSEParser()
+    for payload in parser.feed(data):
+        yield decode_json(payload)
+    last = parser.close()
+    if last is not None:
+        yield decode_json(last)
