@@ -23,3 +23,38 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 pytest_plugins = ["tests.gradio_fixtures"]
+
+
+import http.server  # noqa: E402
+import threading  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def aiohttp_image_server():
+    """A loopback HTTP server for image URLs: call it with (path, bytes) → URL."""
+    files: dict[str, bytes] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            body = files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def add(path: str, data: bytes) -> str:
+        files[path] = data
+        return f"http://127.0.0.1:{server.server_address[1]}{path}"
+
+    yield add
+    server.shutdown()
+    server.server_close()

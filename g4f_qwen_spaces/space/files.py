@@ -10,6 +10,7 @@ with aiohttp.
 from __future__ import annotations
 
 import asyncio
+import io
 import ipaddress
 import os
 import re
@@ -149,6 +150,11 @@ def _read_local(item: Any, limit: int) -> bytes:
             raise SpaceInputError(
                 f"The image is {os.path.getsize(path):,} bytes; the limit is {limit:,} bytes"
             )
+    if getattr(item, "format", "") is None and hasattr(item, "save"):
+        # A PIL image made in memory has no format for to_bytes to reuse.
+        buffer = io.BytesIO()
+        item.save(buffer, "PNG")
+        return buffer.getvalue()
     try:
         return to_bytes(item)
     except (ValueError, TypeError, AttributeError, OSError) as error:
