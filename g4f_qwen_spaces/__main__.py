@@ -1,0 +1,178 @@
+"""``python -m g4f_qwen_spaces`` / ``g4f-plugins``: the doctor, and the editable-install hook.
+
+The doctor answers "why don't I see the provider?": which plugins are
+installed, where each one is registered in g4f, which Space URL each of our
+providers uses and whether that Space answers. It exits non-zero when
+anything is wrong, and prints JSON with ``--json``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import site
+import sys
+import sysconfig
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Optional
+
+PTH_NAME = "g4f_qwen_spaces_hook.pth"
+PTH_LINE = "import g4f_qwen_spaces_hook\n"
+LAYER_MODULES = {
+    "provider": "g4f.Provider",
+    "models": "g4f.models",
+    "hugging_space": "g4f.Provider.hf_space",
+    "any_provider": "g4f.providers.any_provider",
+    "gui": "g4f.gui.server.api",
+}
+
+
+def _version(name: str) -> Optional[str]:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _hook_files() -> list[str]:
+    folders = set(site.getsitepackages() + [site.getusersitepackages(), sysconfig.get_paths()["purelib"]])
+    return sorted(str(Path(f) / PTH_NAME) for f in folders if (Path(f) / PTH_NAME).is_file())
+
+
+def _import_layers() -> dict:
+    """Import each g4f layer module; report the ones that cannot load here."""
+    import importlib
+
+    problems = {}
+    for layer, module in LAYER_MODULES.items():
+        try:
+            importlib.import_module(module)
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            problems[layer] = f"{type(error).__name__}: {error}"[:200]
+    return problems
+
+
+async def _probe(provider: type, timeout: float) -> dict:
+    from .space import SpaceClient
+    from .space.errors import SpaceInputError
+
+    try:
+        url = provider.space_url()
+    except SpaceInputError as error:
+        return {"url": None, "ok": False, "error": str(error)}
+    result: dict = {"url": url, "override": bool(os.environ.get(provider.url_env)), "env": provider.url_env}
+    try:
+        async with SpaceClient(url, timeout=timeout, url_hint=provider.url_env) as client:
+            config = await client.config(refresh=True)
+            endpoint = config.endpoint(provider.api_name)
+        result.update(ok=True, gradio=config.version, endpoint=f"{endpoint.api_name} (fn_index {endpoint.fn_index})")
+    except Exception as error:  # noqa: BLE001 - reported, not raised
+        result.update(ok=False, error=f"{type(error).__name__}: {error}")
+    return result
+
+
+def diagnose(check_spaces: bool = True, timeout: float = 15.0) -> dict:
+    """Everything the doctor knows, as plain data."""
+    from . import plugin
+
+    report: dict = {
+        "python": sys.version.split()[0],
+        "g4f": _version("g4f"),
+        "g4f_qwen_spaces": _version("g4f-qwen-spaces"),
+        "G4F_LOAD_PLUGINS": os.environ.get("G4F_LOAD_PLUGINS"),
+        "startup_hook": _hook_files(),
+        "hook_loaded_at_startup": "g4f_qwen_spaces_hook" in sys.modules,
+    }
+    entries = plugin.discover()
+    plugin.register(e.provider for e in entries if e.provider is not None)
+    report["layers_unavailable"] = _import_layers()
+    providers = []
+    for entry in entries:
+        item: dict = {"name": entry.name, "target": entry.value, "distribution": entry.distribution}
+        if entry.error:
+            item["error"] = entry.error
+        if entry.provider is not None:
+            item["registered_in"] = plugin.status(entry.name, entry.provider)
+            if check_spaces and hasattr(entry.provider, "space_url"):
+                item["space"] = asyncio.run(_probe(entry.provider, timeout))
+        providers.append(item)
+    report["providers"] = providers
+    report["ok"] = _ok(report)
+    return report
+
+
+def _ok(report: dict) -> bool:
+    if not report["providers"]:
+        return False
+    for item in report["providers"]:
+        if "error" in item or not all(item.get("registered_in", {}).values()):
+            return False
+        if item.get("space", {}).get("ok") is False:
+            return False
+    return True
+
+
+def _print(report: dict) -> None:
+    mark = {True: "yes", False: "NO"}
+    print(f"g4f {report['g4f']}  ·  g4f-qwen-spaces {report['g4f_qwen_spaces']}  ·  Python {report['python']}")
+    hook = ", ".join(report["startup_hook"]) or "NOT INSTALLED (run: python -m g4f_qwen_spaces install-hook)"
+    print(f"start-up hook: {hook}")
+    if report["G4F_LOAD_PLUGINS"] is not None:
+        print(f"G4F_LOAD_PLUGINS={report['G4F_LOAD_PLUGINS']!r}")
+    for layer, problem in report["layers_unavailable"].items():
+        print(f"layer {layer}: not available here ({problem})")
+    if not report["providers"]:
+        print("no g4f.providers entry points found (or none selected by G4F_LOAD_PLUGINS)")
+    for item in report["providers"]:
+        print(f"\n{item['name']}  = {item['target']}  [{item['distribution']}]")
+        if "error" in item:
+            print(f"  ERROR: {item['error']}")
+        for layer, done in item.get("registered_in", {}).items():
+            print(f"  {layer:<14} {mark[bool(done)]}")
+        space = item.get("space")
+        if space:
+            where = space.get("url") or "-"
+            if space.get("override"):
+                where += f"  (from {space['env']})"
+            print(f"  space          {where}")
+            if space.get("ok"):
+                print(f"                 Gradio {space['gradio']}, endpoint {space['endpoint']}")
+            else:
+                print(f"                 NOT OK: {space.get('error')}")
+    print("\nall good" if report["ok"] else "\nproblems found")
+
+
+def install_hook(target: Optional[str] = None) -> Path:
+    """Write the start-up ``.pth`` (for editable installs, which do not carry it)."""
+    folder = Path(target or sysconfig.get_paths()["purelib"])
+    path = folder / PTH_NAME
+    path.write_text(PTH_LINE)
+    return path
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="g4f-plugins", description="Check g4f provider plugins (g4f.providers entry points)."
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--no-network", action="store_true", help="do not contact the Spaces")
+    parser.add_argument("--timeout", type=float, default=15.0, help="seconds per Space probe")
+    sub = parser.add_subparsers(dest="command")
+    hook = sub.add_parser("install-hook", help="write the start-up .pth into site-packages (editable installs)")
+    hook.add_argument("--target", help="folder to write to (default: this Python's site-packages)")
+    args = parser.parse_args(argv)
+    if args.command == "install-hook":
+        print(install_hook(args.target))
+        return 0
+    report = diagnose(check_spaces=not args.no_network, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        _print(report)
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
