@@ -6,7 +6,9 @@ providers list that g4f 8.x would otherwise download at import.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -18,6 +20,7 @@ if str(ROOT) not in sys.path:
 from tests.offline import prepare_g4f_home  # noqa: E402
 
 G4F_HOME = Path(tempfile.mkdtemp(prefix="g4fqs-home-"))
+atexit.register(shutil.rmtree, G4F_HOME, ignore_errors=True)
 os.environ.update(prepare_g4f_home(G4F_HOME))
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
