@@ -126,6 +126,9 @@ _activated = []
 def _on_g4f(module) -> None:
     if _activated:
         return
+    plugin = sys.modules.get("g4f_qwen_spaces.plugin")
+    if plugin is not None and initializing(plugin):
+        return  # g4f_qwen_spaces.register() is importing it and activates next
     _activated.append(True)
     from g4f_qwen_spaces.plugin import activate
 

@@ -1,0 +1,82 @@
+"""Bytes on the wire: our queue/data path versus Gradio's /call path.
+
+A loopback TCP proxy counts every byte the server sends to the client
+(headers included), so both paths are measured the same physical way.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Awaitable, Callable
+
+import aiohttp
+
+
+class CountingProxy:
+    """Forwards 127.0.0.1:<port> to the server and counts server→client bytes."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.down = 0
+        self.up = 0
+        self._server = None
+
+    async def __aenter__(self) -> "CountingProxy":
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _handle(self, reader, writer) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def pipe(src, dst, downstream: bool) -> None:
+            try:
+                while data := await src.read(65536):
+                    if downstream:
+                        self.down += len(data)
+                    else:
+                        self.up += len(data)
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer, False), pipe(up_reader, writer, True))
+
+    def reset(self) -> None:
+        self.down = self.up = 0
+
+
+async def measure(proxy: CountingProxy, run: Callable[[str], Awaitable[str]]) -> tuple[int, str]:
+    proxy.reset()
+    text = await run(proxy.url)
+    await asyncio.sleep(0.05)  # let the proxy count the last bytes
+    return proxy.down, text
+
+
+async def via_call(base: str, api_prefix: str, api_name: str, data: list) -> str:
+    """Gradio's REST /call API: every 'generating' event resends the full output."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{base}{api_prefix}/call/{api_name}", json={"data": data}) as response:
+            event_id = (await response.json())["event_id"]
+        final = None
+        async with session.get(f"{base}{api_prefix}/call/{api_name}/{event_id}") as response:
+            event = None
+            async for line in response.content:
+                line = line.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "complete":
+                    final = json.loads(line[6:])
+                    break
+        return final
