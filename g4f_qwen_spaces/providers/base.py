@@ -159,9 +159,22 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
                 elif isinstance(update, Completed):
                     delta = tracker.finish(cls.answer_node(update.values, endpoint))
                 else:
-                    continue  # queue status: surfaced by the reliability layer
+                    # Queue position/ETA: only for streaming callers. g4f joins
+                    # non-streamed chunks with str(), status text included.
+                    if kwargs.get("stream") and not tracker.text:
+                        yield _status(update.describe())
+                    continue
                 if delta:
                     yield delta
+
+
+def _status(text: str) -> Any:
+    """A g4f status response (shown by the GUI while a request waits)."""
+    try:
+        from g4f.providers.response import Reasoning
+    except ImportError:  # pragma: no cover - every supported g4f has it
+        return ""
+    return Reasoning(status=text)
 
 
 def _seconds(value: Any) -> Optional[float]:

@@ -110,6 +110,7 @@ async def load_image(
             f"The image is {len(data):,} bytes; the limit is {limit:,} bytes"
         )
     mime = _image_type(data)
+    await asyncio.to_thread(_verify, data)
     return ImageFile(data, safe_name(name, mime), mime)
 
 
@@ -125,6 +126,19 @@ def _image_type(data: bytes) -> str:
             "The file is not an image this Space accepts (JPEG, PNG, GIF or WebP)"
         )
     return mime
+
+
+def _verify(data: bytes) -> None:
+    """Reject a corrupt image (right magic bytes, broken body) before uploading it."""
+    try:
+        from PIL import Image
+    except ImportError:  # pillow is optional for g4f; the Space will judge
+        return
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except Exception as error:  # noqa: BLE001 - PIL raises many types
+        raise SpaceInputError(f"The image is corrupt: {type(error).__name__}") from None
 
 
 def _from_data_uri(uri: str) -> bytes:
