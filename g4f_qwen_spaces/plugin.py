@@ -66,25 +66,26 @@ def discover(load: bool = True) -> list[PluginEntry]:
     """Every installed ``g4f.providers`` entry point allowed by ``G4F_LOAD_PLUGINS``.
 
     A broken entry point is logged and reported with its error, never raised:
-    one bad plugin must not break g4f.
+    one bad plugin must not break g4f. Only distributions that declare the
+    group have their metadata read (this runs inside ``import g4f``).
     """
-    from importlib.metadata import distributions
+    from importlib.metadata import entry_points
 
     wanted = selected_distributions()
     entries: list[PluginEntry] = []
     seen: set = set()
-    for dist in distributions():
-        dist_name = dist.metadata["Name"] or "?"
+    for point in entry_points(group=GROUP):
+        if (point.name, point.value) in seen:
+            continue
+        seen.add((point.name, point.value))
+        dist = getattr(point, "dist", None)
+        dist_name = (dist.name if dist is not None else None) or "?"
         if wanted is not None and _canonical(dist_name) not in wanted:
             continue
-        for point in dist.entry_points:
-            if point.group != GROUP or (point.name, point.value) in seen:
-                continue
-            seen.add((point.name, point.value))
-            entry = PluginEntry(point.name, point.value, dist_name)
-            if load:
-                _load(entry, point)
-            entries.append(entry)
+        entry = PluginEntry(point.name, point.value, dist_name)
+        if load:
+            _load(entry, point)
+        entries.append(entry)
     return entries
 
 

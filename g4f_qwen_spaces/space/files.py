@@ -52,8 +52,15 @@ def collect_media(media: Optional[Iterable[Any]], messages: list) -> list[tuple[
         from g4f.tools.media import merge_media
     except ImportError:  # pragma: no cover - every supported g4f has it
         merge_media = _merge_media
+    media = list(media) if media else None
+    try:
+        merged = list(merge_media(media, messages))
+    except (AttributeError, TypeError):
+        # g4f ≤ 7.5 reads image_url as a plain string and fails on OpenAI's
+        # {"url": ...} form; the fallback reads both.
+        merged = list(_merge_media(media, messages))
     items = []
-    for item in merge_media(list(media) if media else None, messages):
+    for item in merged:
         if isinstance(item, (list, tuple)):
             data, name = (item[0], item[1] if len(item) > 1 else None)
         else:
@@ -153,7 +160,7 @@ def _from_data_uri(uri: str) -> bytes:
 
 
 def _read_local(item: Any, limit: int) -> bytes:
-    """Paths, PIL images and file objects, through g4f's ``to_bytes`` (in a thread)."""
+    """Paths, PIL images and file objects (PIL and files through g4f's ``to_bytes``); in a thread."""
     from g4f.image import to_bytes
 
     if isinstance(item, (str, os.PathLike)):
@@ -164,6 +171,8 @@ def _read_local(item: Any, limit: int) -> bytes:
             raise SpaceInputError(
                 f"The image is {os.path.getsize(path):,} bytes; the limit is {limit:,} bytes"
             )
+        with open(path, "rb") as file:  # older g4f's to_bytes does not read paths
+            return file.read()
     if getattr(item, "format", "") is None and hasattr(item, "save"):
         # A PIL image made in memory has no format for to_bytes to reuse.
         buffer = io.BytesIO()

@@ -1,0 +1,344 @@
+"""Benchmarks: what the plugin adds on top of a Space, against the physical floor.
+
+    python bench/run.py [--quick] [--out bench/out]
+
+Starts the local Gradio test Space (QVQ shape, Gradio 5, no sleeps) on
+127.0.0.1 and measures, side by side in one run:
+
+1. wire bytes per answer of n = 1,000 / 10,000 / 100,000 characters: our
+   queue/data path versus Gradio's /call path (same server, same answer);
+2. client CPU seconds: our provider through g4f versus raw aiohttp reading
+   the same queue/data stream with ``json.loads`` per line;
+3. overhead to the first chunk: median over 50 requests, ours minus raw;
+4. start-up cost: ``python -c pass`` and ``import g4f`` with and without the
+   installed plugin (its ``.pth`` hook), medians over 20 runs;
+5. concurrency: 200 concurrent streams of n = 10,000 against one server.
+
+Every figure is a ratio or difference measured in the same run (shared,
+noisy machines). Prints a table; writes ``results.json`` and ``results.png``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.offline import prepare_g4f_home  # noqa: E402
+
+os.environ.update(prepare_g4f_home(Path(tempfile.mkdtemp(prefix="g4fqs-bench-"))))
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+
+import aiohttp  # noqa: E402
+
+from bench.wire import CountingProxy, measure, via_call  # noqa: E402
+from tests.apps.fakemodel import qvq_answer  # noqa: E402
+from tests.servers import GradioServer, ensure_gradio  # noqa: E402
+
+SIZES = (1_000, 10_000, 100_000)
+
+
+def prompt(n: int) -> str:
+    return f"LONG:{n} DELAY:0"
+
+
+# -- the two client paths ------------------------------------------------------
+
+
+async def ours_through_g4f(url: str, n: int, first_chunk: list | None = None) -> str:
+    """Our provider as a g4f user streams it (AsyncClient, stream=True)."""
+    from g4f.client import AsyncClient
+
+    from g4f_qwen_spaces import Qwen_QVQ_72B
+
+    os.environ[Qwen_QVQ_72B.url_env] = url
+    client = AsyncClient(provider=Qwen_QVQ_72B)
+    start = time.perf_counter()
+    parts = []
+    stream = client.chat.completions.create(
+        model="qvq-72b", messages=[{"role": "user", "content": prompt(n)}], stream=True
+    )
+    if asyncio.iscoroutine(stream):
+        stream = await stream
+    async for chunk in stream:
+        content = chunk.choices[0].delta.content if chunk.choices else None
+        if content:
+            if first_chunk is not None and not parts:
+                first_chunk.append(time.perf_counter() - start)
+            parts.append(content)
+    return "".join(parts)
+
+
+async def raw_baseline(url: str, n: int, first_chunk: list | None = None, prefix="/gradio_api", fn_index=1) -> str:
+    """The floor: join, then read queue/data lines and json.loads each, nothing else."""
+    start = time.perf_counter()
+    session_hash = secrets.token_hex(6)
+    final = None
+    async with aiohttp.ClientSession() as session:
+        body = {"data": [None, prompt(n)], "fn_index": fn_index, "session_hash": session_hash, "event_data": None}
+        async with session.post(f"{url}{prefix}/queue/join", json=body) as response:
+            await response.json()
+        async with session.get(f"{url}{prefix}/queue/data", params={"session_hash": session_hash}) as response:
+            async for line in response.content:
+                if not line.startswith(b"data: "):
+                    continue
+                message = json.loads(line[6:])
+                kind = message.get("msg")
+                if kind == "process_generating" and first_chunk is not None and not first_chunk:
+                    first_chunk.append(time.perf_counter() - start)
+                if kind == "process_completed":
+                    final = message["output"]["data"][0]
+                    break
+    return final
+
+
+# -- measurements -----------------------------------------------------------------
+
+
+def spread(values: list[float]) -> dict:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+async def wire_bytes(server: GradioServer, sizes) -> list[dict]:
+    rows = []
+    async with CountingProxy(server.port) as proxy:
+        for n in sizes:
+            expected = qvq_answer(None, None, prompt(n))
+            ours, text = await measure(proxy, lambda url: ours_through_g4f(url, n))
+            assert text == expected, f"our text differs at n={n}"
+            call, data = await measure(proxy, lambda url: via_call(url, "/gradio_api", "generate", [None, prompt(n)]))
+            assert data[0] == expected, f"/call text differs at n={n}"
+            rows.append(
+                {
+                    "n": n,
+                    "answer_chars": len(expected),
+                    "ours_bytes": ours,
+                    "call_bytes": call,
+                    "ours_bytes_per_char": ours / len(expected),
+                    "call_bytes_per_char": call / len(expected),
+                    "call_over_ours": call / ours,
+                }
+            )
+            print(f"  wire n={n:>7,}: ours {ours:>12,} B  /call {call:>14,} B  ratio {call / ours:6.1f}x", flush=True)
+    return rows
+
+
+async def cpu(server: GradioServer, sizes, repeat: int) -> list[dict]:
+    rows = []
+    await ours_through_g4f(server.url, 100)  # warm imports and the config cache
+    for n in sizes:
+        expected = qvq_answer(None, None, prompt(n))
+        ours_t, raw_t = [], []
+        for _ in range(repeat):
+            t0 = time.process_time()
+            assert await raw_baseline(server.url, n) == expected
+            raw_t.append(time.process_time() - t0)
+            t0 = time.process_time()
+            assert await ours_through_g4f(server.url, n) == expected
+            ours_t.append(time.process_time() - t0)
+        ratio = statistics.median(ours_t) / statistics.median(raw_t)
+        rows.append({"n": n, "ours_cpu_s": spread(ours_t), "raw_cpu_s": spread(raw_t), "ratio": ratio})
+        print(f"  cpu  n={n:>7,}: ours {statistics.median(ours_t):.3f} s  raw {statistics.median(raw_t):.3f} s  ratio {ratio:.2f}x", flush=True)
+    return rows
+
+
+async def first_chunk(server: GradioServer, requests: int) -> dict:
+    await ours_through_g4f(server.url, 100)
+    ours, raw = [], []
+    for _ in range(requests):
+        mark: list = []
+        await raw_baseline(server.url, 200, mark)
+        raw.append(mark[0])
+        mark = []
+        await ours_through_g4f(server.url, 200, mark)
+        ours.append(mark[0])
+    diffs = [o - r for o, r in zip(ours, raw)]
+    result = {
+        "requests": requests,
+        "ours_ms": spread([x * 1000 for x in ours]),
+        "raw_ms": spread([x * 1000 for x in raw]),
+        "overhead_ms_median": (statistics.median(ours) - statistics.median(raw)) * 1000,
+        "paired_diff_ms": spread([d * 1000 for d in diffs]),
+    }
+    print(f"  first chunk: ours {result['ours_ms']['median']:.1f} ms  raw {result['raw_ms']['median']:.1f} ms  overhead {result['overhead_ms_median']:.1f} ms", flush=True)
+    return result
+
+
+CONCURRENCY_SCRIPT = r"""
+import asyncio, json, resource, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import bench.run as b
+async def main(url, streams, n):
+    await b.ours_through_g4f(url, 100)
+    expected = b.qvq_answer(None, None, b.prompt(n))
+    times, errors = [], []
+    async def one():
+        t0 = time.perf_counter()
+        try:
+            text = await b.ours_through_g4f(url, n)
+            if text != expected:
+                errors.append("text differs")
+        except Exception as error:
+            errors.append(repr(error))
+        times.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(streams)))
+    wall = time.perf_counter() - t0
+    times.sort()
+    print(json.dumps({"streams": streams, "n": n, "wall_s": wall, "p50_s": statistics.median(times),
+        "p99_s": times[min(len(times) - 1, int(len(times) * 0.99))], "errors": len(errors),
+        "error_samples": errors[:3], "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+asyncio.run(main(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+"""
+
+
+def concurrency(server: GradioServer, streams: int, n: int) -> dict:
+    """In a process of its own, so peak RSS is the client's alone."""
+    out = subprocess.run(
+        [sys.executable, "-c", CONCURRENCY_SCRIPT, str(ROOT), server.url, str(streams), str(n)],
+        capture_output=True, text=True, env=os.environ, timeout=900,
+    )
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  concurrency {streams}×{n:,}: wall {result['wall_s']:.1f} s  p50 {result['p50_s']:.2f} s  p99 {result['p99_s']:.2f} s  "
+          f"peak RSS {result['peak_rss_mb']:.0f} MB  errors {result['errors']}", flush=True)
+    return result
+
+
+def startup(runs: int, g4f_version: str, out: Path) -> dict:
+    """python -c pass / import g4f, with the plugin's .pth and without (same venv)."""
+    venv = out / f"venv-g4f-{g4f_version}"
+    python = venv / "bin" / "python"
+    wheel_dir = out / "wheel"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(wheel_dir), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = max(wheel_dir.glob("g4f_qwen_spaces-*.whl"), key=lambda p: p.stat().st_mtime)
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", f"g4f=={g4f_version}", "pillow"], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--force-reinstall", "--no-deps", str(wheel)], check=True)
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    pth = site / "g4f_qwen_spaces_hook.pth"
+    aside = site / "g4f_qwen_spaces_hook.pth.off"
+
+    def timed(code: str) -> list[float]:
+        values = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([str(python), "-c", code], check=True, env=os.environ, capture_output=True)
+            values.append(time.perf_counter() - t0)
+        return values
+
+    result = {}
+    for code, key in (("pass", "python_c_pass"), ("import g4f", "import_g4f")):
+        with_, without = [], []
+        for _ in range(2):  # interleave to share the machine's noise
+            with_ += timed(code)
+            pth.rename(aside)
+            try:
+                without += timed(code)
+            finally:
+                aside.rename(pth)
+        w, wo = statistics.median(with_), statistics.median(without)
+        result[key] = {"with_ms": spread([x * 1000 for x in with_]), "without_ms": spread([x * 1000 for x in without]),
+                       "delta_ms": (w - wo) * 1000, "delta_pct": (w - wo) / wo * 100}
+        print(f"  start-up {key}: with {w * 1000:.1f} ms  without {wo * 1000:.1f} ms  "
+              f"delta {(w - wo) * 1000:+.2f} ms ({(w - wo) / wo * 100:+.1f} %)", flush=True)
+    return result
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wire = results["wire_bytes"]
+    cpu_rows = results["client_cpu"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ns = [r["n"] for r in wire]
+    left.loglog(ns, [r["ours_bytes"] for r in wire], "o-", label="ours: queue/data diffs")
+    left.loglog(ns, [r["call_bytes"] for r in wire], "s-", label="/call: full text per event")
+    left.set_xlabel("answer length n (characters)")
+    left.set_ylabel("bytes received")
+    left.set_title("Wire bytes (linear vs quadratic)")
+    left.legend()
+    ns = [r["n"] for r in cpu_rows]
+    right.loglog(ns, [r["ours_cpu_s"]["median"] for r in cpu_rows], "o-", label="ours through g4f")
+    right.loglog(ns, [r["raw_cpu_s"]["median"] for r in cpu_rows], "s-", label="raw aiohttp + json.loads")
+    right.set_xlabel("answer length n (characters)")
+    right.set_ylabel("client CPU seconds (median)")
+    right.set_title("Client CPU")
+    right.legend()
+    figure.suptitle(f"g4f-qwen-spaces benchmark, {results['date']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def machine() -> dict:
+    from importlib.metadata import version
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "g4f": version("g4f"),
+        "aiohttp": version("aiohttp"),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
+    print(f"machine: {results['machine']}", flush=True)
+    ensure_gradio("5")
+    with GradioServer.start("qvq_space", "5", "--delay", "0", "--concurrency", "256") as server:
+        results["gradio"] = server.version
+        results["wire_bytes"] = asyncio.run(wire_bytes(server, SIZES))
+        results["client_cpu"] = asyncio.run(cpu(server, SIZES, 1 if args.quick else 3))
+        results["first_chunk"] = asyncio.run(first_chunk(server, 10 if args.quick else 50))
+        results["concurrency"] = concurrency(server, 50 if args.quick else 200, 10_000)
+    results["startup"] = startup(5 if args.quick else 20, results["machine"]["g4f"], out)
+    wire10k = next(r for r in results["wire_bytes"] if r["n"] == 10_000)
+    cpu100k = next(r for r in results["client_cpu"] if r["n"] == 100_000)
+    flat = [r["ours_bytes_per_char"] for r in results["wire_bytes"]]
+    results["goals"] = {
+        "bytes_linear (B/char max/min <= 1.25)": max(flat) / min(flat) <= 1.25,
+        "bytes <= 1/10 of /call at 10k": wire10k["call_over_ours"] >= 10,
+        "cpu <= 1.3x raw at 100k": cpu100k["ratio"] <= 1.3,
+        "first chunk overhead <= 5 ms": results["first_chunk"]["overhead_ms_median"] <= 5,
+        "python -c pass delta <= 1 ms": results["startup"]["python_c_pass"]["delta_ms"] <= 1,
+        "import g4f delta <= 5 %": results["startup"]["import_g4f"]["delta_pct"] <= 5,
+        "concurrency errors == 0": results["concurrency"]["errors"] == 0,
+    }
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    plot(results, out / "results.png")
+    print("\ngoals:")
+    for goal, met in results["goals"].items():
+        print(f"  {'met ' if met else 'MISS'}  {goal}")
+    print(f"\nwrote {out / 'results.json'} and {out / 'results.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
