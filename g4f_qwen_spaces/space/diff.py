@@ -84,6 +84,11 @@ def apply_ops(value: Any, ops: Sequence[Sequence[Any]]) -> Any:
     same index repeated); applying each run from the highest index down is
     correct for both, so no version switch is needed.
     """
+    if len(ops) == 1 and type(value) is Rope:
+        op = ops[0]
+        if type(op) is list and len(op) == 3 and op[0] == "append" and not op[1] and type(op[2]) is str:
+            value.parts.append(op[2])  # the common case: the text grew
+            return value
     index = 0
     count = len(ops)
     while index < count:

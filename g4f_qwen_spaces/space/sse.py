@@ -45,9 +45,12 @@ class SSEParser:
             end = buffer.find(b"\n\n", search)
             if end < 0:
                 break
-            data = _event_data(bytes(buffer[start:end]))
-            if data is not None:
-                payloads.append(data)
+            if buffer.startswith(b"data: ", start) and buffer.find(b"\n", start, end) < 0:
+                payloads.append(buffer[start + 6 : end])  # the common case: one data line
+            else:
+                data = _event_data(bytes(buffer[start:end]))
+                if data is not None:
+                    payloads.append(data)
             start = search = end + 2
         if start:
             del buffer[:start]
@@ -68,8 +71,6 @@ class SSEParser:
 
 
 def _event_data(block: bytes) -> Optional[bytes]:
-    if block.startswith(b"data: ") and b"\n" not in block:
-        return block[6:]  # the common case: one data line
     lines = []
     for line in block.split(b"\n"):
         if line.startswith(b"data:"):
@@ -81,7 +82,8 @@ def _event_data(block: bytes) -> Optional[bytes]:
 def decode_json(payload: bytes) -> Any:
     """JSON-decode one event, raising a protocol error with a short excerpt."""
     try:
-        return json.loads(payload)
+        # Decoding first skips json's encoding sniffing; Gradio sends UTF-8.
+        return json.loads(payload.decode("utf-8") if not isinstance(payload, str) else payload)
     except ValueError:
         raise SpaceProtocolError(
             f"Malformed event from the Space: {excerpt(payload)}"
