@@ -235,29 +235,42 @@ def startup(runs: int, g4f_version: str, out: Path) -> dict:
     pth = site / "g4f_qwen_spaces_hook.pth"
     aside = site / "g4f_qwen_spaces_hook.pth.off"
 
-    def timed(code: str) -> list[float]:
-        values = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            subprocess.run([str(python), "-c", code], check=True, env=os.environ, capture_output=True)
-            values.append(time.perf_counter() - t0)
-        return values
+    def timed(code: str) -> tuple[float, float]:
+        """Wall and CPU (user+sys of the child) seconds of one interpreter run."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run([str(python), "-c", code], check=True, env=os.environ, capture_output=True)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
     result = {}
     for code, key in (("pass", "python_c_pass"), ("import g4f", "import_g4f")):
+        timed(code)  # warm the page cache
         with_, without = [], []
-        for _ in range(2):  # interleave to share the machine's noise
-            with_ += timed(code)
+        for _ in range(runs):  # alternate, so both see the same machine noise
+            with_.append(timed(code))
             pth.rename(aside)
             try:
-                without += timed(code)
+                without.append(timed(code))
             finally:
                 aside.rename(pth)
-        w, wo = statistics.median(with_), statistics.median(without)
-        result[key] = {"with_ms": spread([x * 1000 for x in with_]), "without_ms": spread([x * 1000 for x in without]),
-                       "delta_ms": (w - wo) * 1000, "delta_pct": (w - wo) / wo * 100}
-        print(f"  start-up {key}: with {w * 1000:.1f} ms  without {wo * 1000:.1f} ms  "
-              f"delta {(w - wo) * 1000:+.2f} ms ({(w - wo) / wo * 100:+.1f} %)", flush=True)
+        row = {}
+        for index, measure_name in ((0, "wall"), (1, "cpu")):
+            w = statistics.median(x[index] for x in with_)
+            wo = statistics.median(x[index] for x in without)
+            row[measure_name] = {
+                "with_ms": spread([x[index] * 1000 for x in with_]),
+                "without_ms": spread([x[index] * 1000 for x in without]),
+                "delta_ms": (w - wo) * 1000,
+                "delta_pct": (w - wo) / wo * 100,
+            }
+        row.update(delta_ms=row["wall"]["delta_ms"], delta_pct=row["wall"]["delta_pct"])
+        result[key] = row
+        print(f"  start-up {key}: wall with {row['wall']['with_ms']['median']:.1f} ms without "
+              f"{row['wall']['without_ms']['median']:.1f} ms delta {row['wall']['delta_ms']:+.2f} ms "
+              f"({row['wall']['delta_pct']:+.1f} %); cpu delta {row['cpu']['delta_ms']:+.2f} ms "
+              f"({row['cpu']['delta_pct']:+.1f} %)", flush=True)
     return result
 
 
