@@ -76,6 +76,6 @@ async def test_event_larger_than_aiohttp_line_limit_from_a_real_server(unused_tc
             async with session.get(f"http://127.0.0.1:{port}/") as response:
                 batches = [b async for b in iter_sse_batches(response.content.iter_any())]
         assert sum(len(b) for b in batches) == 1
-        assert batches[-1][0]["output"]["data"][1] == history
+        assert json.loads(batches[-1][0])["output"]["data"][1] == history
     finally:
         await runner.cleanup()

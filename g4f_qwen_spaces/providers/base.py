@@ -132,40 +132,70 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             raise SpaceInputError(
                 f"{cls.__name__} takes one image per request; got {len(sources)}"
             )
-        async with SpaceClient(
-            cls.space_url(),
-            token=cls.space_token(api_key),
-            proxy=proxy,
-            timeout=_seconds(timeout),
-            stall_timeout=_seconds(stall_timeout),
-            url_hint=cls.url_env,
-        ) as client:
-            image: Optional[ImageFile] = None
-            if sources:
-                image = await load_image(*sources[0], client._session, proxy=proxy)
-            config = await client.config()
-            endpoint = config.endpoint(cls.api_name)
-            if image is not None and config.max_file_size and len(image.data) > config.max_file_size:
-                raise SpaceInputError(
-                    f"The image is {len(image.data):,} bytes; the Space accepts at most "
-                    f"{config.max_file_size:,}"
-                )
-            uploaded = await client.upload(config, image) if image is not None else None
-            data = cls.build_data(request, config, endpoint, uploaded)
-            tracker = TextTracker()
-            async for update in client.submit(config, endpoint, data):
-                if isinstance(update, Generating):
-                    delta = tracker.update(cls.answer_node(update.values, endpoint))
-                elif isinstance(update, Completed):
-                    delta = tracker.finish(cls.answer_node(update.values, endpoint))
-                else:
-                    # Queue position/ETA: only for streaming callers. g4f joins
-                    # non-streamed chunks with str(), status text included.
-                    if kwargs.get("stream") and not tracker.text:
-                        yield _status(update.describe())
-                    continue
-                if delta:
-                    yield delta
+        token = cls.space_token(api_key)
+        try:
+            async with SpaceClient(
+                cls.space_url(),
+                token=token,
+                proxy=proxy,
+                timeout=_seconds(timeout),
+                stall_timeout=_seconds(stall_timeout),
+                url_hint=cls.url_env,
+            ) as client:
+                endpoint, job = await cls._submit(client, request, sources, proxy)
+                # One async generator only, and the job closed in our own
+                # finally: when the caller stops early, the Space is asked to
+                # cancel before the session closes, whatever order an event
+                # loop finalises abandoned generators in.
+                try:
+                    tracker = TextTracker()
+                    async for update in job:
+                        if isinstance(update, Generating):
+                            delta = tracker.update(cls.answer_node(update.values, endpoint))
+                        elif isinstance(update, Completed):
+                            delta = tracker.finish(cls.answer_node(update.values, endpoint))
+                        else:
+                            # Queue position/ETA, for streaming callers only:
+                            # g4f joins non-streamed chunks with str().
+                            if kwargs.get("stream") and not tracker.text:
+                                yield _status(update.describe())
+                            continue
+                        if delta:
+                            yield delta
+                finally:
+                    await job.aclose()
+        except Exception as error:
+            _redact(error, token)  # a Space may echo the token back in an error
+            raise
+
+    @classmethod
+    async def _submit(cls, client: SpaceClient, request: Any, sources: list, proxy: Optional[str]):
+        """Load the image, read the config, upload, join the queue: (endpoint, job)."""
+        image: Optional[ImageFile] = None
+        if sources:
+            image = await load_image(*sources[0], client._session, proxy=proxy)
+        config = await client.config()
+        endpoint = config.endpoint(cls.api_name)
+        if image is not None and config.max_file_size and len(image.data) > config.max_file_size:
+            raise SpaceInputError(
+                f"The image is {len(image.data):,} bytes; the Space accepts at most "
+                f"{config.max_file_size:,}"
+            )
+        uploaded = await client.upload(config, image) if image is not None else None
+        data = cls.build_data(request, config, endpoint, uploaded)
+        return endpoint, await client.submit(config, endpoint, data)
+
+
+def _redact(error: BaseException, token: Optional[str]) -> None:
+    """Remove the token from an exception's message, in place."""
+    if not token:
+        return
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if any(isinstance(a, str) and token in a for a in error.args):
+            error.args = tuple(a.replace(token, "***") if isinstance(a, str) else a for a in error.args)
+        error = error.__cause__ or error.__context__
 
 
 def _status(text: str) -> Any:

@@ -10,18 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import Any, AsyncIterator, Optional
+from collections import deque
+from typing import Any, Optional
 
 import aiohttp
 
 from .config import CONFIG_CACHE, ConfigCache, Endpoint, SpaceConfig
-from .errors import SpaceError, SpaceProtocolError, excerpt
+from .errors import SpaceError, SpaceProtocolError, SpaceQuotaError, excerpt
 from .files import ImageFile, file_data
 from .http import SpaceHTTP
 from .queue import Completed, EventState, Update
-from .sse import decode_json, iter_sse_batches
+from .sse import SSEBatches
 
-__all__ = ["SpaceClient"]
+__all__ = ["SpaceClient", "Job"]
 
 log = logging.getLogger("g4f_qwen_spaces")
 
@@ -43,9 +44,7 @@ class SpaceClient(SpaceHTTP):
             if cached is not None:
                 return cached
         async with self.request("GET", f"{self.base_url}/config") as response:
-            body = await response.text(errors="replace")
-            self.check_html(response, body)
-            config = SpaceConfig.parse(self.base_url, decode_json(body.encode()))
+            config = SpaceConfig.parse(self.base_url, await self.json(response, "/config"))
         if config.protocol and not config.protocol.startswith("sse"):
             raise SpaceProtocolError(
                 f"The Space at {self.base_url} speaks Gradio protocol {config.protocol!r}; "
@@ -62,22 +61,15 @@ class SpaceClient(SpaceHTTP):
         async with self.request(
             "POST", url, params={"upload_id": secrets.token_hex(5)}, data=form
         ) as response:
-            paths = await response.json(content_type=None)
+            paths = await self.json(response, "the upload")
         if not isinstance(paths, list) or len(paths) != 1 or not isinstance(paths[0], str):
             raise SpaceProtocolError(
                 f"The Space did not accept the upload (it answered {excerpt(str(paths), 80)})"
             )
         return file_data(paths[0], image)
 
-    async def submit(
-        self, config: SpaceConfig, endpoint: Endpoint, data: list
-    ) -> AsyncIterator[Update]:
-        """Join the queue and yield updates until the job completes.
-
-        Closing this generator early (the caller stopped reading) asks the
-        Space to cancel the job and drops the stream, so a Space does not
-        keep generating for nobody.
-        """
+    async def submit(self, config: SpaceConfig, endpoint: Endpoint, data: list) -> "Job":
+        """Join the queue and open the event stream; iterate the returned job for updates."""
         payload = {
             "data": data,
             "event_data": None,
@@ -86,53 +78,127 @@ class SpaceClient(SpaceHTTP):
             "session_hash": self.session_hash,
         }
         async with self.request("POST", config.url("/queue/join"), json=payload) as response:
-            joined = await response.json(content_type=None)
+            joined = await self.json(response, "the queue join")
         event_id = joined.get("event_id") if isinstance(joined, dict) else None
         if not isinstance(event_id, str):
             raise SpaceProtocolError(f"The Space did not queue the job: {excerpt(str(joined), 120)}")
-        state = EventState(event_id, major=config.major, base_url=self.base_url)
-        finished = False
+        job = Job(self, config, endpoint, event_id)
         try:
-            async with self.request(
-                "GET",
-                config.url("/queue/data"),
-                params={"session_hash": self.session_hash},
-                headers={"Accept": "text/event-stream"},
-                stream=True,
-            ) as stream:
-                async for batch in iter_sse_batches(stream.content.iter_any()):
-                    for update in state.feed(batch):
-                        if isinstance(update, Completed):
-                            finished = True
-                        yield update
-                        if finished:
-                            return
-                    if state.closed:
-                        break
-            raise SpaceProtocolError(
-                f"The Space at {self.base_url} closed the stream before the answer was complete"
-            )
-        except SpaceError:
-            finished = True  # the job is over on the Space's side
+            await job.open()
+        except BaseException:
+            await job.aclose()
             raise
-        finally:
-            if not finished:
-                await self._cancel(config, endpoint, event_id)
+        return job
 
-    async def _cancel(self, config: SpaceConfig, endpoint: Endpoint, event_id: str) -> None:
+    async def cancel(self, config: SpaceConfig, endpoint: Endpoint, event_id: str) -> None:
         """Best effort: tell the Space to stop the job (the dropped stream does too)."""
         if self._session is None or self._session.closed:
             return
+        url = config.url("/cancel")
         body = {"session_hash": self.session_hash, "fn_index": endpoint.fn_index, "event_id": event_id}
         try:
             async with self._session.post(
-                config.url("/cancel"),
+                url,
                 json=body,
-                headers=self._headers(config.url("/cancel"), None),
+                headers=self._headers(url, None),
                 proxy=self.proxy,
                 timeout=aiohttp.ClientTimeout(total=CANCEL_TIMEOUT),
                 allow_redirects=False,
             ) as response:
                 log.debug("Cancelled job %s at %s: %s", event_id, self.base_url, response.status)
-        except (aiohttp.ClientError, asyncio.TimeoutError, asyncio.CancelledError, OSError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             log.debug("Cancel of job %s at %s failed: %r", event_id, self.base_url, error)
+
+
+class Job:
+    """One queued call: ``async for update in job``; ``await job.aclose()`` always.
+
+    Closing a job that has not completed (the caller stopped reading, a
+    timeout, a task cancellation) asks the Space to cancel it and drops the
+    stream, so a Space does not keep generating for nobody. A class rather
+    than an async generator, so its cleanup runs when we say, in order.
+    """
+
+    def __init__(self, client: SpaceClient, config: SpaceConfig, endpoint: Endpoint, event_id: str) -> None:
+        self.client = client
+        self.config = config
+        self.endpoint = endpoint
+        self.event_id = event_id
+        self.state = EventState(event_id, major=config.major, base_url=client.base_url)
+        self.finished = False
+        self._request = None
+        self._batches: Optional[SSEBatches] = None
+        self._pending: deque = deque()
+
+    async def open(self) -> None:
+        self._request = self.client.request(
+            "GET",
+            self.config.url("/queue/data"),
+            params={"session_hash": self.client.session_hash},
+            headers={"Accept": "text/event-stream"},
+            stream=True,
+        )
+        response = await self._request.__aenter__()
+        self._batches = SSEBatches(response.content.iter_any())
+
+    def __aiter__(self) -> "Job":
+        return self
+
+    async def __anext__(self) -> Update:
+        while not self._pending:
+            if self.finished:
+                raise StopAsyncIteration
+            await self._read()
+        update = self._pending.popleft()
+        if isinstance(update, Exception):
+            raise update
+        return update
+
+    async def _read(self) -> None:
+        try:
+            batch = await self._batches.__anext__()
+        except StopAsyncIteration:
+            self.finished = True
+            raise SpaceProtocolError(
+                f"The Space at {self.client.base_url} closed the stream before the answer was complete"
+            ) from None
+        except BaseException as error:
+            mapped = self.client.map_error(error, True)
+            if isinstance(mapped, (SpaceError, SpaceQuotaError)):
+                self.finished = True  # the connection is gone: nothing to cancel
+            if mapped is error:
+                raise
+            raise mapped from None
+        try:
+            updates = self.state.feed(batch)
+        except (SpaceError, SpaceQuotaError):
+            self.finished = True  # the job is over on the Space's side
+            raise
+        for update in updates:
+            self._pending.append(update)
+            if isinstance(update, Completed):
+                self.finished = True
+                return
+        if self.state.failure is not None:
+            # Raised after the updates that arrived with it, so text streamed
+            # before a failure is never lost.
+            self.finished = True
+            self._pending.append(self.state.failure)
+        elif self.state.closed:
+            self.finished = True
+            self._pending.append(
+                SpaceProtocolError(
+                    f"The Space at {self.client.base_url} closed the stream before the answer was complete"
+                )
+            )
+
+    async def aclose(self) -> None:
+        """Cancel the job on the Space if it is not over, and drop the stream."""
+        request, self._request = self._request, None
+        try:
+            if not self.finished:
+                self.finished = True
+                await self.client.cancel(self.config, self.endpoint, self.event_id)
+        finally:
+            if request is not None:
+                request.close()

@@ -12,10 +12,9 @@ Everything that leaves the process for a Space goes through :class:`SpaceHTTP`:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
-from typing import Any, AsyncIterator, Optional
+from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -23,6 +22,7 @@ import aiohttp
 from .errors import (
     SpaceAuthError,
     SpaceConnectionError,
+    SpaceProtocolError,
     SpaceQuotaError,
     SpaceStatusError,
     SpaceTimeoutError,
@@ -44,6 +44,41 @@ _SPACE_STATES = (
     ("sleeping", "is sleeping (waking it up takes a minute or two)"),
     ("starting", "is starting"),
 )
+
+
+class Request:
+    """The context manager behind :meth:`SpaceHTTP.request`.
+
+    A class, not ``@asynccontextmanager``: an event loop finalises leftover
+    async generators in no particular order when it shuts down (g4f's sync
+    API does that when a caller stops early), which would race our cleanup.
+    """
+
+    __slots__ = ("_http", "_args", "_stream", "response")
+
+    def __init__(self, http: "SpaceHTTP", method: str, url: str, stream: bool, headers: Optional[dict], kwargs: dict) -> None:
+        self._http = http
+        self._args = (method, url, stream, headers, kwargs)
+        self._stream = stream
+        self.response: Optional[aiohttp.ClientResponse] = None
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        self.response = await self._http._send(*self._args)
+        return self.response
+
+    async def __aexit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        self.close()
+        if error is not None:
+            mapped = self._http.map_error(error, self._stream)
+            if mapped is not error:
+                raise mapped from None
+
+    def close(self) -> None:
+        if self.response is not None:
+            # An unfinished stream must drop its connection: that is what
+            # tells Gradio to stop the job (a released one would linger).
+            self.response.close() if self._stream else self.response.release()
+            self.response = None
 
 
 def origin_of(url: str) -> tuple[str, str, Optional[int]]:
@@ -105,11 +140,11 @@ class SpaceHTTP:
             raise SpaceTimeoutError(f"The request to {self.base_url} ran out of its total timeout")
         return left
 
-    def _timeout(self, stream: bool) -> aiohttp.ClientTimeout:
+    def _timeout(self, stream: bool = False) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(
             total=self.remaining(),
             sock_connect=self.connect_timeout,
-            sock_read=self.stall_timeout if stream else max(self.stall_timeout, self.connect_timeout),
+            sock_read=self.stall_timeout,
         )
 
     def _headers(self, url: str, headers: Optional[dict]) -> dict:
@@ -120,20 +155,23 @@ class SpaceHTTP:
 
     # -- requests ---------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def request(
+    def request(
         self,
         method: str,
         url: str,
         *,
         stream: bool = False,
         headers: Optional[dict] = None,
-        allow_statuses: tuple[int, ...] = (),
         **kwargs: Any,
-    ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """Send a request; yield the response once its status is acceptable."""
+    ) -> "Request":
+        """``async with http.request(...) as response``: sent, redirected, status-checked."""
         if self._session is None:
             raise RuntimeError("SpaceHTTP is not open")
+        return Request(self, method, url, stream, headers, kwargs)
+
+    async def _send(
+        self, method: str, url: str, stream: bool, headers: Optional[dict], kwargs: dict
+    ) -> aiohttp.ClientResponse:
         response = None
         try:
             for _ in range(MAX_REDIRECTS + 1):
@@ -148,6 +186,7 @@ class SpaceHTTP:
                 )
                 if response.status not in (301, 302, 303, 307, 308) or "Location" not in response.headers:
                     break
+                # Followed by hand: the token is only attached for the Space's origin.
                 location = urljoin(url, response.headers["Location"])
                 response.release()
                 if urlsplit(location).scheme not in ("http", "https"):
@@ -157,22 +196,31 @@ class SpaceHTTP:
                 url = location
             else:
                 raise SpaceStatusError(f"{self.base_url} redirected too many times")
-            if response.status >= 400 and response.status not in allow_statuses:
+            if response.status >= 400:
                 await self.raise_for_status(response)
-            yield response
-        except aiohttp.ClientError as error:
-            raise self.connection_error(error) from None
-        except (asyncio.TimeoutError, TimeoutError) as error:
-            if isinstance(error, SpaceTimeoutError):
-                raise
-            raise self.timeout_error(stream) from None
-        finally:
+            return response
+        except BaseException as error:
             if response is not None:
-                # An unfinished stream must drop its connection: that is what
-                # tells Gradio to stop the job (a released one would linger).
-                response.close() if stream else response.release()
+                response.close()
+            mapped = self.map_error(error, stream)
+            if mapped is error:
+                raise
+            raise mapped from None
+
+    def map_error(self, error: BaseException, stream: bool) -> BaseException:
+        """aiohttp's and asyncio's errors as our typed errors; others unchanged."""
+        if isinstance(error, aiohttp.ClientError):
+            return self.connection_error(error)
+        if isinstance(error, (asyncio.TimeoutError, TimeoutError)) and not isinstance(error, SpaceTimeoutError):
+            return self.timeout_error(stream)
+        return error
 
     def connection_error(self, error: BaseException) -> Exception:
+        connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", ())
+        if connect_timeout and isinstance(error, connect_timeout):
+            return SpaceTimeoutError(
+                f"Could not connect to the Space at {self.base_url} within {self.connect_timeout:g} s"
+            )
         if isinstance(error, aiohttp.ServerTimeoutError):
             return self.timeout_error(True)
         reason = type(error).__name__
@@ -212,9 +260,11 @@ class SpaceHTTP:
                 status,
             )
         if status == 429 or (status == 503 and "queue is full" in detail.lower()):
+            wait = _retry_after(response)
+            hint = f"; retry after {wait:g} s" if wait is not None else ""
             raise SpaceQuotaError(
-                f"The Space at {where} is busy ({status}): {excerpt(detail or body, 160)}",
-                _retry_after(response),
+                f"The Space at {where} is busy ({status}): {excerpt(detail or body, 160)}{hint}",
+                wait,
             )
         state = _space_state(body) if _looks_like_html(response, body) else None
         if state:
@@ -227,6 +277,17 @@ class SpaceHTTP:
         raise SpaceStatusError(
             f"The Space at {where} answered {status}: {excerpt(detail or body, 160)}", status
         )
+
+    async def json(self, response: aiohttp.ClientResponse, what: str) -> Any:
+        """The JSON body of a 200 answer, or a protocol error with an excerpt."""
+        body = await response.text(errors="replace")
+        self.check_html(response, body)
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise SpaceProtocolError(
+                f"The Space answered {what} with something that is not JSON: {excerpt(body, 120)}"
+            ) from None
 
     def check_html(self, response: aiohttp.ClientResponse, body: str) -> None:
         """A 200 HTML page where JSON was expected: the Space is not serving its app."""

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Optional, Union
 
 from .diff import apply_ops
 from .errors import SpaceAppError, SpaceError, SpaceProtocolError, SpaceQuotaError, excerpt
+from .sse import decode_json
 
 __all__ = ["QueueStatus", "Generating", "Completed", "Update", "EventState", "app_error"]
 
@@ -69,50 +70,68 @@ class EventState:
         self.values: Optional[list] = None
         self.completed = False
         self.closed = False
+        #: An error that arrived in a batch after some output: raise it once
+        #: the updates before it were delivered.
+        self.failure: Optional[Exception] = None
 
     def feed(self, messages: Iterable[Any]) -> list[Update]:
-        """Apply a batch of messages; return the updates it produced."""
+        """Apply a batch of messages (dicts or raw JSON payloads); return the updates.
+
+        When a message fails after others in the same batch produced output,
+        that output is returned and the error is kept in :attr:`failure`, so
+        text that arrived before a failure is never lost.
+        """
         updates: list[Update] = []
         generated = False
-        for message in messages:
-            if not isinstance(message, dict):
-                raise SpaceProtocolError(f"Unexpected event from the Space: {excerpt(str(message))}")
-            kind = message.get("msg")
-            event_id = message.get("event_id")
-            if event_id is not None and event_id != self.event_id:
-                continue  # another event of the same session
-            if kind == "heartbeat":
-                continue
-            if kind == "process_generating":
-                self._generating(message)
-                generated = True
-            elif kind == "process_completed":
-                if generated:
-                    updates.append(Generating(self.values))
-                    generated = False
-                updates.append(self._completed(message))
-            elif kind == "estimation":
-                updates.append(
-                    QueueStatus(
-                        rank=_int(message.get("rank")),
-                        queue_size=_int(message.get("queue_size")),
-                        eta=_float(message.get("rank_eta")),
-                    )
-                )
-            elif kind == "process_starts":
-                updates.append(QueueStatus(eta=_float(message.get("eta")), started=True))
-            elif kind == "close_stream":
-                self.closed = True
-            elif kind == "unexpected_error":
-                raise SpaceError(
-                    f"The Space at {self.base_url} reported: {excerpt(message.get('message'), 200)}"
-                )
-            elif kind == "log":
-                log.debug("Space log (%s): %s", message.get("level"), excerpt(message.get("log")))
-            # "progress", "process_streaming" and future kinds carry nothing we use.
-        if generated:
-            updates.append(Generating(self.values))
+        try:
+            for message in messages:
+                if isinstance(message, (bytes, bytearray, str)):
+                    message = decode_json(message)
+                generated = self._apply(message, updates) or generated
+        except (SpaceError, SpaceQuotaError) as error:
+            if generated:
+                updates.append(Generating(self.values))
+            if not updates:
+                raise
+            self.failure = error
+            return updates
+        if generated and not (updates and isinstance(updates[-1], Completed)):
+            updates.append(Generating(self.values))  # a completion carries full values
         return updates
+
+    def _apply(self, message: Any, updates: list) -> bool:
+        """Handle one message; True when it changed the output values."""
+        if not isinstance(message, dict):
+            raise SpaceProtocolError(f"Unexpected event from the Space: {excerpt(str(message))}")
+        kind = message.get("msg")
+        event_id = message.get("event_id")
+        if event_id is not None and event_id != self.event_id:
+            return False  # another event of the same session
+        if kind == "process_generating":
+            self._generating(message)
+            return True
+        if kind == "process_completed":
+            updates.append(self._completed(message))
+        elif kind == "estimation":
+            updates.append(
+                QueueStatus(
+                    rank=_int(message.get("rank")),
+                    queue_size=_int(message.get("queue_size")),
+                    eta=_float(message.get("rank_eta")),
+                )
+            )
+        elif kind == "process_starts":
+            updates.append(QueueStatus(eta=_float(message.get("eta")), started=True))
+        elif kind == "close_stream":
+            self.closed = True
+        elif kind == "unexpected_error":
+            raise SpaceError(
+                f"The Space at {self.base_url} reported: {excerpt(message.get('message'), 200)}"
+            )
+        elif kind == "log":
+            log.debug("Space log (%s): %s", message.get("level"), excerpt(message.get("log")))
+        # "heartbeat", "progress", "process_streaming" and future kinds: nothing to do.
+        return False
 
     def _generating(self, message: dict) -> None:
         output = message.get("output")

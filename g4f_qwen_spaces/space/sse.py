@@ -7,11 +7,11 @@ So we read raw chunks and cut events on blank lines ourselves.
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Iterator, Optional
+from typing import Any, AsyncIterator, Iterator, Optional, Union
 
 from .errors import SpaceProtocolError, excerpt
 
-__all__ = ["SSEParser", "iter_sse_batches"]
+__all__ = ["SSEParser", "SSEBatches", "iter_sse_batches", "decode_json"]
 
 
 class SSEParser:
@@ -90,20 +90,41 @@ def decode_json(payload: bytes) -> Any:
         ) from None
 
 
-async def iter_sse_batches(chunks: AsyncIterator[bytes]) -> AsyncIterator[list[Any]]:
-    """Yield, per network read, the decoded JSON messages it completed.
+class SSEBatches:
+    """Per network read, the data payloads (undecoded) of the events it completed.
 
-    Batching per read lets the caller emit one text chunk for everything
-    that arrived together, instead of paying g4f's per-chunk cost per token.
+    Batching per read lets the caller emit one text chunk for everything that
+    arrived together instead of paying g4f's per-chunk cost per token.
+    Payloads are decoded by the caller one by one, so a malformed event does
+    not hide the good ones that arrived with it. A class, not an async
+    generator, so event-loop shutdown cannot finalise it out of order.
     """
-    parser = SSEParser()
-    async for chunk in chunks:
-        payloads = parser.feed(chunk)
-        if payloads:
-            yield [decode_json(p) for p in payloads]
-    last = parser.close()
-    if last is not None:
-        yield [decode_json(last)]
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks.__aiter__()
+        self._parser = SSEParser()
+        self._done = False
+
+    def __aiter__(self) -> "SSEBatches":
+        return self
+
+    async def __anext__(self) -> list:
+        while not self._done:
+            try:
+                chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._done = True
+                last = self._parser.close()
+                if last is not None:
+                    return [last]
+                break
+            payloads = self._parser.feed(chunk)
+            if payloads:
+                return payloads
+        raise StopAsyncIteration
+
+
+iter_sse_batches = SSEBatches
 
 
 def iter_sse(data: bytes) -> Iterator[Any]:
