@@ -1,0 +1,3 @@
+"""A plugin module without the class its entry point names (``DoesNotExist``)."""
+
+SOMETHING_ELSE = True
