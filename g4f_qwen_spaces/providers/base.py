@@ -157,7 +157,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
                         else:
                             # Queue position/ETA, for streaming callers only:
                             # g4f joins non-streamed chunks with str().
-                            if kwargs.get("stream") and not tracker.text:
+                            if kwargs.get("stream") and not update.started and not tracker.text:
                                 yield _status(update.describe())
                             continue
                         if delta:
