@@ -302,6 +302,46 @@ def plot(results: dict, path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
+def markdown(results: dict) -> str:
+    """The README's table."""
+    lines = [
+        f"Measured {results['date']} on {results['machine']['cpus']} cores, {results['machine']['memory_gb']} GB, "
+        f"Python {results['machine']['python']}, g4f {results['machine']['g4f']}, local Gradio {results['gradio']} "
+        "(QVQ-shaped app, no sleeps).",
+        "",
+        "| what | n | ours | baseline | ratio / difference | goal |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results["wire_bytes"]:
+        lines.append(
+            f"| wire bytes (B/char) | {r['n']:,} | {r['ours_bytes']:,} B ({r['ours_bytes_per_char']:.1f}) | "
+            f"/call {r['call_bytes']:,} B ({r['call_bytes_per_char']:.1f}) | /call is {r['call_over_ours']:.1f}× ours | "
+            f"{'≤ 1/10 of /call' if r['n'] == 10_000 else 'flat B/char'} |"
+        )
+    for r in results["client_cpu"]:
+        lines.append(
+            f"| client CPU s (median) | {r['n']:,} | {r['ours_cpu_s']['median']:.3f} | raw {r['raw_cpu_s']['median']:.3f} | "
+            f"{r['ratio']:.2f}× | {'≤ 1.3×' if r['n'] == 100_000 else ''} |"
+        )
+    f = results["first_chunk"]
+    lines.append(
+        f"| first chunk (median of {f['requests']}) | 200 | {f['ours_ms']['median']:.1f} ms | raw {f['raw_ms']['median']:.1f} ms | "
+        f"{f['overhead_ms_median']:+.1f} ms | ≤ 5 ms |"
+    )
+    for key, label, goal in (("python_c_pass", "`python -c pass`", "≤ 1 ms"), ("import_g4f", "`import g4f`", "≤ 5 %")):
+        r = results["startup"][key]["wall"]
+        lines.append(
+            f"| start-up {label} (median of 20) | | {r['with_ms']['median']:.1f} ms with hook | {r['without_ms']['median']:.1f} ms without | "
+            f"{r['delta_ms']:+.1f} ms ({r['delta_pct']:+.1f} %) | {goal} |"
+        )
+    c = results["concurrency"]
+    lines.append(
+        f"| {c['streams']} concurrent streams | {c['n']:,} | wall {c['wall_s']:.1f} s, p50 {c['p50_s']:.1f} s, p99 {c['p99_s']:.1f} s | "
+        f"peak RSS {c['peak_rss_mb']:.0f} MB | {c['errors']} errors | 0 errors |"
+    )
+    return "\n".join(lines) + "\n"
+
+
 def machine() -> dict:
     from importlib.metadata import version
 
@@ -345,6 +385,7 @@ def main() -> int:
         "concurrency errors == 0": results["concurrency"]["errors"] == 0,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.md").write_text(markdown(results))
     plot(results, out / "results.png")
     print("\ngoals:")
     for goal, met in results["goals"].items():
