@@ -229,3 +229,14 @@ def test_g4f_streaming_through_chatcompletion(qwen2):
     texts = [c for c in chunks if isinstance(c, str)]
     assert "".join(texts) == expected_chat(qwen2, "Stream me" + SLOW)
     assert len(texts) > 2
+
+
+async def test_stale_cached_config_is_fetched_again(qvq):
+    from g4f_qwen_spaces.space import SpaceConfig
+
+    stale = SpaceConfig.parse(qvq.url, {"version": "5.0.0", "components": [], "dependencies": [
+        {"id": 0, "api_name": "old_name", "targets": [[1, "click"]], "inputs": [], "outputs": []}]})
+    CONFIG_CACHE.put(stale)
+    text = "".join(await collect(Qwen_QVQ_72B, [{"role": "user", "content": "fresh"}]))
+    assert text == qvq_answer(None, None, "fresh")
+    assert CONFIG_CACHE.get(qvq.url).endpoint("generate").fn_index == 1

@@ -174,8 +174,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         image: Optional[ImageFile] = None
         if sources:
             image = await load_image(*sources[0], client._session, proxy=proxy)
-        config = await client.config()
-        endpoint = config.endpoint(cls.api_name)
+        config, endpoint = await client.endpoint(cls.api_name)
         if image is not None and config.max_file_size and len(image.data) > config.max_file_size:
             raise SpaceInputError(
                 f"The image is {len(image.data):,} bytes; the Space accepts at most "

@@ -16,7 +16,7 @@ from typing import Any, Optional
 import aiohttp
 
 from .config import CONFIG_CACHE, ConfigCache, Endpoint, SpaceConfig
-from .errors import SpaceError, SpaceProtocolError, SpaceQuotaError, excerpt
+from .errors import SpaceError, SpaceProtocolError, SpaceQuotaError, SpaceStatusError, excerpt
 from .files import ImageFile, file_data
 from .http import SpaceHTTP
 from .queue import Completed, EventState, Update
@@ -36,12 +36,30 @@ class SpaceClient(SpaceHTTP):
         super().__init__(base_url, **options)
         self.cache = cache
         self.session_hash = secrets.token_hex(6)
+        self._config_cached = False
+
+    async def endpoint(self, api_name: str) -> tuple[SpaceConfig, Endpoint]:
+        """The config and the endpoint named ``api_name``.
+
+        A cached config that lacks the endpoint is fetched again once: the
+        Space may have been rebuilt since (or another app now serves the URL).
+        """
+        config = await self.config()
+        try:
+            return config, config.endpoint(api_name)
+        except SpaceProtocolError:
+            if not self._config_cached:
+                raise
+        config = await self.config(refresh=True)
+        return config, config.endpoint(api_name)
 
     async def config(self, *, refresh: bool = False) -> SpaceConfig:
         """The app's config, from the process cache when fresh."""
+        self._config_cached = False
         if not refresh:
             cached = self.cache.get(self.base_url)
             if cached is not None:
+                self._config_cached = True
                 return cached
         async with self.request("GET", f"{self.base_url}/config") as response:
             config = SpaceConfig.parse(self.base_url, await self.json(response, "/config"))
@@ -77,8 +95,13 @@ class SpaceClient(SpaceHTTP):
             "trigger_id": endpoint.trigger_id,
             "session_hash": self.session_hash,
         }
-        async with self.request("POST", config.url("/queue/join"), json=payload) as response:
-            joined = await self.json(response, "the queue join")
+        try:
+            async with self.request("POST", config.url("/queue/join"), json=payload) as response:
+                joined = await self.json(response, "the queue join")
+        except (SpaceError, SpaceStatusError):
+            # Perhaps the app was re-wired (fn_index moved): read it anew next time.
+            self.cache.invalidate(self.base_url)
+            raise
         event_id = joined.get("event_id") if isinstance(joined, dict) else None
         if not isinstance(event_id, str):
             raise SpaceProtocolError(f"The Space did not queue the job: {excerpt(str(joined), 120)}")
