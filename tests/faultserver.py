@@ -635,14 +635,24 @@ def socket_baseline():
     assert now == before, f"open TCP sockets: {before} before the test, {now} after"
 
 
+def _forget_config(server: FaultServer) -> None:
+    # Ports are reused: a config cached for an earlier server on the same
+    # port must not stand in for this one's /config.
+    from g4f_qwen_spaces.space import CONFIG_CACHE
+
+    CONFIG_CACHE.invalidate(server.url)
+
+
 @pytest.fixture
 def fault(socket_baseline):
     """A started :class:`FaultServer` (stopped after the test)."""
     server = FaultServer().start()
+    _forget_config(server)
     try:
         yield server
     finally:
         server.stop()
+        _forget_config(server)
 
 
 @pytest.fixture
@@ -652,6 +662,7 @@ def fault_factory(socket_baseline):
 
     def make(**options: Any) -> FaultServer:
         server = FaultServer(**options).start()
+        _forget_config(server)
         servers.append(server)
         return server
 
@@ -660,3 +671,4 @@ def fault_factory(socket_baseline):
     finally:
         for server in servers:
             server.stop()
+            _forget_config(server)

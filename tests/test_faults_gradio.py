@@ -14,7 +14,7 @@ import pytest
 from g4f.errors import RateLimitError, ResponseError
 
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
-from g4f_qwen_spaces.space import SpaceAppError, SpaceQuotaError
+from g4f_qwen_spaces.space import CONFIG_CACHE, SpaceAppError, SpaceQuotaError
 from tests.apps.fakemodel import chatbot_view, pieces, qvq_answer, qwen2_answer
 from tests.faultserver import socket_baseline  # noqa: F401 - fixture
 from tests.faultserver import QUOTA, Outcome, check_error, dead_port, run
@@ -102,6 +102,7 @@ async def test_crash_mid_stream_keeps_the_text(use, version, args, words):
 
 async def test_server_killed_mid_stream(gradio_server_factory, socket_baseline, monkeypatch):
     server = gradio_server_factory.fresh(QVQ, "5")
+    CONFIG_CACHE.invalidate(server.url)
     monkeypatch.setenv(Qwen_QVQ_72B.url_env, server.url)
     prompt = "Go LONG:3000 DELAY:0.05"
     answer = qvq_answer(None, None, prompt)

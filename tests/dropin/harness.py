@@ -284,9 +284,8 @@ def venv_python(venv: Path) -> Path:
 _VERIFY = r"""
 import json, sys
 from importlib.metadata import version, distributions
-want = sys.argv[1]
-names = sorted((d.metadata["Name"] or "?") for d in distributions())
-print(json.dumps({"g4f": version("g4f"), "python": sys.version.split()[0], "dists": len(names)}))
+print(json.dumps({"g4f": version("g4f"), "python": sys.version.split()[0],
+                  "dists": sum(1 for _ in distributions())}))
 """
 
 _held: list = []  # shared locks on the venvs this process uses (pruning skips them)
@@ -328,7 +327,7 @@ def _ensure_venv(name: str, key: dict, install: Sequence[Sequence[str]], family:
                 for args in install:
                     _run_logged([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *args],
                                 f"pip install into {name}", PIP_TIMEOUT)
-                out = _run_logged([python, "-c", _VERIFY, key.get("g4f", "")], f"verifying {name}", 300)
+                out = _run_logged([python, "-c", _VERIFY], f"verifying {name}", 300)
                 info = json.loads(out.strip().splitlines()[-1])
                 if key.get("g4f") and info["g4f"] != key["g4f"]:
                     raise RuntimeError(f"{name}: g4f {info['g4f']} installed, wanted {key['g4f']}")
@@ -953,10 +952,6 @@ def dropin_venv(request, gradio_server_factory) -> Path:
 def plugins_venv(dropin_venv) -> Path:
     """The wheel plus two third-party plugin packages (tests/plugins)."""
     return fresh_venv(plugins=PLUGIN_PACKAGES)
-
-
-_servers_lock = threading.Lock()
-_servers: dict = {}
 
 
 @pytest.fixture(scope="session")
