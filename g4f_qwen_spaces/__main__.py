@@ -16,7 +16,7 @@ import sys
 import sysconfig
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 PTH_NAME = "g4f_qwen_spaces_hook.pth"
 PTH_LINE = "import g4f_qwen_spaces_hook\n"

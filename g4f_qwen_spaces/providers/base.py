@@ -173,7 +173,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         """Load the image, read the config, upload, join the queue: (endpoint, job)."""
         image: Optional[ImageFile] = None
         if sources:
-            image = await load_image(*sources[0], client._session, proxy=proxy)
+            image = await load_image(*sources[0], client.session, proxy=proxy)
         config, endpoint = await client.endpoint(cls.api_name)
         if image is not None and config.max_file_size and len(image.data) > config.max_file_size:
             raise SpaceInputError(

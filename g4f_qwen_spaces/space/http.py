@@ -125,6 +125,13 @@ class SpaceHTTP:
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.close()
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The open session (for fetches that are not requests to the Space)."""
+        if self._session is None:
+            raise RuntimeError("SpaceHTTP is not open")
+        return self._session
+
     async def close(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None

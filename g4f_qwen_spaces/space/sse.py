@@ -7,7 +7,7 @@ So we read raw chunks and cut events on blank lines ourselves.
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Iterator, Optional, Union
+from typing import Any, AsyncIterator, Iterator, Optional
 
 from .errors import SpaceProtocolError, excerpt
 
