@@ -36,7 +36,6 @@ class SpaceClient(SpaceHTTP):
         super().__init__(base_url, **options)
         self.cache = cache
         self.session_hash = secrets.token_hex(6)
-        self._config_cached = False
 
     async def endpoint(self, api_name: str) -> tuple[SpaceConfig, Endpoint]:
         """The config and the endpoint named ``api_name``.
@@ -44,22 +43,21 @@ class SpaceClient(SpaceHTTP):
         A cached config that lacks the endpoint is fetched again once: the
         Space may have been rebuilt since (or another app now serves the URL).
         """
-        config = await self.config()
+        cached = self.cache.get(self.base_url)
+        config = cached or await self.config()
         try:
             return config, config.endpoint(api_name)
         except SpaceProtocolError:
-            if not self._config_cached:
+            if cached is None:
                 raise
         config = await self.config(refresh=True)
         return config, config.endpoint(api_name)
 
     async def config(self, *, refresh: bool = False) -> SpaceConfig:
         """The app's config, from the process cache when fresh."""
-        self._config_cached = False
         if not refresh:
             cached = self.cache.get(self.base_url)
             if cached is not None:
-                self._config_cached = True
                 return cached
         async with self.request("GET", f"{self.base_url}/config") as response:
             config = SpaceConfig.parse(self.base_url, await self.json(response, "/config"))
@@ -182,9 +180,7 @@ class Job:
             batch = await self._batches.__anext__()
         except StopAsyncIteration:
             self.finished = True
-            raise SpaceProtocolError(
-                f"The Space at {self.client.base_url} closed the stream before the answer was complete"
-            ) from None
+            raise self._closed_early() from None
         except BaseException as error:
             mapped = self.client.map_error(error, True)
             if isinstance(mapped, (SpaceError, SpaceQuotaError)):
@@ -209,11 +205,12 @@ class Job:
             self._pending.append(self.state.failure)
         elif self.state.closed:
             self.finished = True
-            self._pending.append(
-                SpaceProtocolError(
-                    f"The Space at {self.client.base_url} closed the stream before the answer was complete"
-                )
-            )
+            self._pending.append(self._closed_early())
+
+    def _closed_early(self) -> SpaceProtocolError:
+        return SpaceProtocolError(
+            f"The Space at {self.client.base_url} closed the stream before the answer was complete"
+        )
 
     async def aclose(self) -> None:
         """Cancel the job on the Space if it is not over, and drop the stream."""

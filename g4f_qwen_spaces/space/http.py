@@ -147,7 +147,7 @@ class SpaceHTTP:
             raise SpaceTimeoutError(f"The request to {self.base_url} ran out of its total timeout")
         return left
 
-    def _timeout(self, stream: bool = False) -> aiohttp.ClientTimeout:
+    def _timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(
             total=self.remaining(),
             sock_connect=self.connect_timeout,
@@ -187,7 +187,7 @@ class SpaceHTTP:
                     url,
                     headers=self._headers(url, headers),
                     proxy=self.proxy,
-                    timeout=self._timeout(stream),
+                    timeout=self._timeout(),
                     allow_redirects=False,
                     **kwargs,
                 )
