@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 from g4f.errors import ModelNotFoundError
 from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
 
 from ..space import SpaceClient, SpaceConfig, TextTracker
 from ..space.config import Endpoint
-from ..space.errors import SpaceInputError
-from ..space.files import ImageFile, collect_media, load_image
+from ..space.errors import SpaceError, SpaceInputError
+from ..space.files import ImageFile
+from ..space.http import check_base_url
+from ..space.limits import optional_seconds
 from ..space.queue import Completed, Generating
+from ..space.redact import check_header_value
+from .errors import redact_chain, translate
+from .media import collect_media, load_image
 
 __all__ = ["GradioSpaceProvider", "G4F_KEY_PREFIXES"]
 
@@ -72,23 +76,22 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
     @classmethod
     def space_url(cls) -> str:
         """The Space's base URL: ``url``, or the override in ``url_env``."""
-        value = os.environ.get(cls.url_env, "").strip() if cls.url_env else ""
-        if not value:
+        raw = os.environ.get(cls.url_env, "") if cls.url_env else ""
+        if not raw.strip():
             return cls.url
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise SpaceInputError(
-                f"{cls.url_env}={value!r:.100} is not an http(s) URL with a host"
-            )
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise SpaceInputError(
-                f"{cls.url_env} must be a plain base URL (no credentials, query or fragment)"
-            )
-        return value.rstrip("/")
+        # Refused as a whole, not stripped: a line break in an override means
+        # something is wrong with how it was set.
+        check_header_value(raw, cls.url_env)
+        return check_base_url(raw.strip(), cls.url_env)
 
     @classmethod
     def resolve_model(cls, model: Optional[str]) -> str:
         """The Space's model for a requested name or alias; unknown names raise."""
+        if model is not None and not isinstance(model, str):
+            raise ModelNotFoundError(
+                f"The model name must be a string, got {type(model).__name__}; "
+                f"{cls.__name__} serves: {', '.join(cls.models)}"
+            )
         if not model or model == "auto":
             return cls.default_model
         if model in cls.model_aliases:
@@ -105,6 +108,9 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         """The HF token to send, if any: g4f's own keys are never forwarded."""
         if not api_key:
             return None
+        if not isinstance(api_key, str):
+            raise SpaceInputError("api_key must be a string (an HF token, hf_...)")
+        check_header_value(api_key, "api_key")
         if api_key.startswith(G4F_KEY_PREFIXES):
             log.debug("%s: not forwarding a g4f key to the Space", cls.__name__)
             return None
@@ -122,27 +128,31 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         stall_timeout: Optional[float] = None,
         **kwargs: Any,
     ):
-        """Stream the answer as text chunks (each chunk is only new text)."""
-        cls.resolve_model(model)
-        request = cls.prepare(messages)
-        sources = collect_media(media, messages)
-        if sources and not cls.accepts_images:
-            raise SpaceInputError(f"{cls.__name__} takes text only; remove the images")
-        if len(sources) > 1:
-            raise SpaceInputError(
-                f"{cls.__name__} takes one image per request; got {len(sources)}"
-            )
-        token = cls.space_token(api_key)
+        """Stream the answer as text chunks (each chunk is only new text).
+
+        Everything checkable is checked before a connection is made; every
+        failure after that leaves here as one of :mod:`.errors`' g4f types.
+        """
+        token: Optional[str] = None
         try:
-            async with SpaceClient(
+            cls.resolve_model(model)
+            request = cls.prepare(messages)
+            sources = collect_media(media, messages)
+            if sources and not cls.accepts_images:
+                raise SpaceInputError(f"{cls.__name__} takes text only; remove the images")
+            if len(sources) > 1:
+                raise SpaceInputError(f"{cls.__name__} takes one image per request; got {len(sources)}")
+            token = cls.space_token(api_key)
+            client = SpaceClient(
                 cls.space_url(),
                 token=token,
                 proxy=proxy,
-                timeout=_seconds(timeout),
-                stall_timeout=_seconds(stall_timeout),
+                timeout=optional_seconds(timeout, "timeout"),
+                stall_timeout=optional_seconds(stall_timeout, "stall_timeout"),
                 url_hint=cls.url_env,
-            ) as client:
-                endpoint, job = await cls._submit(client, request, sources, proxy)
+            )
+            async with client:
+                endpoint, job = await cls._submit(client, request, sources)
                 # One async generator only, and the job closed in our own
                 # finally: when the caller stops early, the Space is asked to
                 # cancel before the session closes, whatever order an event
@@ -164,16 +174,19 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
                             yield delta
                 finally:
                     await job.aclose()
+        except SpaceError as error:
+            redact_chain(error, token)  # belt and braces: messages are redacted when made
+            raise translate(error) from error.__cause__
         except Exception as error:
-            _redact(error, token)  # a Space may echo the token back in an error
+            redact_chain(error, token)
             raise
 
     @classmethod
-    async def _submit(cls, client: SpaceClient, request: Any, sources: list, proxy: Optional[str]):
+    async def _submit(cls, client: SpaceClient, request: Any, sources: list):
         """Load the image, read the config, upload, join the queue: (endpoint, job)."""
         image: Optional[ImageFile] = None
         if sources:
-            image = await load_image(*sources[0], client.session, proxy=proxy)
+            image = await load_image(*sources[0], client)
         config, endpoint = await client.endpoint(cls.api_name)
         if image is not None and config.max_file_size and len(image.data) > config.max_file_size:
             raise SpaceInputError(
@@ -185,18 +198,6 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         return endpoint, await client.submit(config, endpoint, data)
 
 
-def _redact(error: BaseException, token: Optional[str]) -> None:
-    """Remove the token from an exception's message, in place."""
-    if not token:
-        return
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if any(isinstance(a, str) and token in a for a in error.args):
-            error.args = tuple(a.replace(token, "***") if isinstance(a, str) else a for a in error.args)
-        error = error.__cause__ or error.__context__
-
-
 def _status(text: str) -> Any:
     """A g4f status response (shown by the GUI while a request waits)."""
     try:
@@ -204,15 +205,3 @@ def _status(text: str) -> Any:
     except ImportError:  # pragma: no cover - every supported g4f has it
         return ""
     return Reasoning(status=text)
-
-
-def _seconds(value: Any) -> Optional[float]:
-    if value is None or value == "":
-        return None
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise SpaceInputError(f"A timeout must be a number of seconds, got {value!r:.40}") from None
-    if seconds <= 0:
-        raise SpaceInputError(f"A timeout must be positive, got {seconds:g}")
-    return seconds

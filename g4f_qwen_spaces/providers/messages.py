@@ -24,7 +24,9 @@ def check_messages(messages: Any) -> list:
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise SpaceInputError(f"Message {index} is not a {{'role': ..., 'content': ...}} dict")
-        content = message.get("content")
+        if "content" not in message:
+            raise SpaceInputError(f"Message {index} has no 'content'")
+        content = message["content"]
         if content is not None and not isinstance(content, (str, list)):
             raise SpaceInputError(
                 f"Message {index} has content of type {type(content).__name__}; "

@@ -10,21 +10,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections import deque
 from typing import Any, Optional
 
 import aiohttp
 
 from .config import CONFIG_CACHE, ConfigCache, Endpoint, SpaceConfig
-from .errors import SpaceError, SpaceProtocolError, SpaceQuotaError, SpaceStatusError, excerpt
+from .errors import SpaceConnectionError, SpaceError, SpaceProtocolError, excerpt
 from .files import ImageFile, file_data
 from .http import SpaceHTTP
+from .redact import install_filter
 from .queue import Completed, EventState, Update
 from .sse import SSEBatches
 
 __all__ = ["SpaceClient", "Job"]
 
 log = logging.getLogger("g4f_qwen_spaces")
+install_filter(log)
 
 CANCEL_TIMEOUT = 3.0
 
@@ -60,7 +63,8 @@ class SpaceClient(SpaceHTTP):
             if cached is not None:
                 return cached
         async with self.request("GET", f"{self.base_url}/config") as response:
-            config = SpaceConfig.parse(self.base_url, await self.json(response, "/config"))
+            raw = await self.json(response, "/config", self.limits.config)
+        config = SpaceConfig.parse(self.base_url, raw)
         if config.protocol and not config.protocol.startswith("sse"):
             raise SpaceProtocolError(
                 f"The Space at {self.base_url} speaks Gradio protocol {config.protocol!r}; "
@@ -82,6 +86,8 @@ class SpaceClient(SpaceHTTP):
             raise SpaceProtocolError(
                 f"The Space did not accept the upload (it answered {excerpt(str(paths), 80)})"
             )
+        if len(paths[0]) > 4096:
+            raise SpaceProtocolError("The Space answered the upload with an absurdly long path")
         return file_data(paths[0], image)
 
     async def submit(self, config: SpaceConfig, endpoint: Endpoint, data: list) -> "Job":
@@ -96,7 +102,7 @@ class SpaceClient(SpaceHTTP):
         try:
             async with self.request("POST", config.url("/queue/join"), json=payload) as response:
                 joined = await self.json(response, "the queue join")
-        except (SpaceError, SpaceStatusError):
+        except SpaceError:
             # Perhaps the app was re-wired (fn_index moved): read it anew next time.
             self.cache.invalidate(self.base_url)
             raise
@@ -112,8 +118,12 @@ class SpaceClient(SpaceHTTP):
         return job
 
     async def cancel(self, config: SpaceConfig, endpoint: Endpoint, event_id: str) -> None:
-        """Best effort: tell the Space to stop the job (the dropped stream does too)."""
-        if self._session is None or self._session.closed:
+        """Best effort: tell the Space to stop the job (the dropped stream does too).
+
+        It gets what is left of the deadline (at most ``CANCEL_TIMEOUT``).
+        """
+        budget = min(CANCEL_TIMEOUT, self.deadline - time.monotonic())
+        if self._session is None or self._session.closed or budget <= 0:
             return
         url = config.url("/cancel")
         body = {"session_hash": self.session_hash, "fn_index": endpoint.fn_index, "event_id": event_id}
@@ -123,7 +133,7 @@ class SpaceClient(SpaceHTTP):
                 json=body,
                 headers=self._headers(url, None),
                 proxy=self.proxy,
-                timeout=aiohttp.ClientTimeout(total=CANCEL_TIMEOUT),
+                timeout=aiohttp.ClientTimeout(total=budget),
                 allow_redirects=False,
             ) as response:
                 log.debug("Cancelled job %s at %s: %s", event_id, self.base_url, response.status)
@@ -160,7 +170,10 @@ class Job:
             stream=True,
         )
         response = await self._request.__aenter__()
-        self._batches = SSEBatches(response.content.iter_any())
+        limits = self.client.limits
+        self._batches = SSEBatches(
+            self.client.body(response, limits.stream, "the event stream"), max_event=limits.event
+        )
 
     def __aiter__(self) -> "Job":
         return self
@@ -183,16 +196,19 @@ class Job:
             raise self._closed_early() from None
         except BaseException as error:
             mapped = self.client.map_error(error, True)
-            if isinstance(mapped, (SpaceError, SpaceQuotaError)):
+            if isinstance(mapped, SpaceConnectionError):
                 self.finished = True  # the connection is gone: nothing to cancel
             if mapped is error:
                 raise
-            raise mapped from None
+            raise mapped from error
         try:
             updates = self.state.feed(batch)
-        except (SpaceError, SpaceQuotaError):
+        except SpaceError:
             self.finished = True  # the job is over on the Space's side
             raise
+        except Exception as error:  # a validation gap: still one error family
+            self.finished = True
+            raise self.client.map_error(error, True) from error
         for update in updates:
             self._pending.append(update)
             if isinstance(update, Completed):
@@ -209,7 +225,8 @@ class Job:
 
     def _closed_early(self) -> SpaceProtocolError:
         return SpaceProtocolError(
-            f"The Space at {self.client.base_url} closed the stream before the answer was complete"
+            f"The Space at {self.client.base_url} closed the stream before the answer was complete",
+            url=self.client.base_url,
         )
 
     async def aclose(self) -> None:

@@ -6,12 +6,13 @@ hard-coded. Parsed configs are cached per base URL for the process.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .errors import SpaceProtocolError
+from .errors import SpaceProtocolError, excerpt
 
 __all__ = ["Component", "Endpoint", "SpaceConfig", "ConfigCache", "CONFIG_CACHE"]
 
@@ -61,24 +62,32 @@ class SpaceConfig:
     max_file_size: Optional[int] = None
 
     @classmethod
-    def parse(cls, base_url: str, raw: Any) -> "SpaceConfig":
+    def parse(cls, base_url: str, raw: Any) -> SpaceConfig:
+        """Check the shape of every field the client uses; a protocol error otherwise."""
         if not isinstance(raw, dict) or "components" not in raw or "dependencies" not in raw:
-            raise SpaceProtocolError(f"{base_url}/config is not a Gradio app config")
+            raise SpaceProtocolError(f"{base_url}/config is not a Gradio app config", url=base_url)
+        components_raw = _field(raw, "components", list, base_url)
+        dependencies = _field(raw, "dependencies", list, base_url)
         components = {}
-        for item in raw.get("components") or ():
-            if isinstance(item, dict) and isinstance(item.get("id"), int):
-                components[item["id"]] = Component(
-                    item["id"], str(item.get("type", "")), item.get("props") or {}
-                )
+        for item in components_raw:
+            if not isinstance(item, dict) or not _is_int(item.get("id")):
+                raise _bad(base_url, "components", item)
+            kind = item.get("type", "")
+            props = item.get("props") or {}
+            if not isinstance(kind, str) or not isinstance(props, dict):
+                raise _bad(base_url, "components", item)
+            components[item["id"]] = Component(item["id"], kind, props)
+        if not all(isinstance(d, dict) for d in dependencies):
+            raise _bad(base_url, "dependencies", next(d for d in dependencies if not isinstance(d, dict)))
         max_file_size = raw.get("max_file_size")
         return cls(
             base_url=base_url,
-            version=str(raw.get("version") or ""),
-            api_prefix=str(raw.get("api_prefix") or "").rstrip("/"),
-            protocol=str(raw.get("protocol") or ""),
+            version=_text(raw, "version", base_url),
+            api_prefix=_plain_path(_text(raw, "api_prefix", base_url), base_url),
+            protocol=_text(raw, "protocol", base_url),
             components=components,
-            dependencies=tuple(d for d in raw["dependencies"] if isinstance(d, dict)),
-            max_file_size=max_file_size if isinstance(max_file_size, int) else None,
+            dependencies=tuple(dependencies),
+            max_file_size=max_file_size if _is_int(max_file_size) and max_file_size > 0 else None,
         )
 
     @property
@@ -108,32 +117,84 @@ class SpaceConfig:
             name = dependency.get("api_name")
             if not isinstance(name, str) or name.lstrip("/") != wanted:
                 continue
-            fn_index = dependency.get("id", position)
-            targets = dependency.get("targets") or []
-            trigger_id = None
-            if targets and isinstance(targets[0], (list, tuple)) and targets[0]:
-                trigger_id = targets[0][0]
-            elif isinstance(dependency.get("trigger"), int):
-                trigger_id = dependency["trigger"]
-            types = dependency.get("types") or {}
-            return Endpoint(
-                api_name=wanted,
-                fn_index=fn_index if isinstance(fn_index, int) else position,
-                trigger_id=trigger_id if isinstance(trigger_id, int) else None,
-                inputs=tuple(self._component(i) for i in dependency.get("inputs") or ()),
-                outputs=tuple(self._component(i) for i in dependency.get("outputs") or ()),
-                queued=dependency.get("queue") is not False,
-                generator=bool(types.get("generator")),
-            )
+            return self._endpoint(wanted, position, dependency)
         found = ", ".join(self.api_names()) or "none"
         raise SpaceProtocolError(
             f"The Space at {self.base_url} has no endpoint named {wanted!r} "
-            f"(api_names found: {found})"
+            f"(api_names found: {excerpt(found, 200)})",
+            url=self.base_url,
         )
 
-    def _component(self, component_id: Any) -> Component:
+    def _endpoint(self, name: str, position: int, dependency: dict[str, Any]) -> Endpoint:
+        fn_index = dependency.get("id", position)
+        targets = dependency.get("targets") or []
+        trigger_id = None
+        if isinstance(targets, list) and targets and isinstance(targets[0], list) and targets[0]:
+            trigger_id = targets[0][0]
+        elif _is_int(dependency.get("trigger")):
+            trigger_id = dependency["trigger"]
+        types = dependency.get("types") or {}
+        inputs, outputs = dependency.get("inputs") or [], dependency.get("outputs") or []
+        for field_name, value in (("inputs", inputs), ("outputs", outputs)):
+            if not isinstance(value, list) or not all(_is_int(i) for i in value):
+                raise _bad(self.base_url, f"the {name} endpoint's {field_name}", value)
+        if not isinstance(types, dict):
+            raise _bad(self.base_url, f"the {name} endpoint's types", types)
+        return Endpoint(
+            api_name=name,
+            fn_index=fn_index if _is_int(fn_index) else position,
+            trigger_id=trigger_id if _is_int(trigger_id) else None,
+            inputs=tuple(self._component(i) for i in inputs),
+            outputs=tuple(self._component(i) for i in outputs),
+            queued=dependency.get("queue") is not False,
+            generator=types.get("generator") is True,
+        )
+
+    def _component(self, component_id: int) -> Component:
         component = self.components.get(component_id)
         return component if component is not None else Component(component_id, "unknown")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _bad(base_url: str, where: str, value: Any) -> SpaceProtocolError:
+    return SpaceProtocolError(
+        f"The Space at {base_url} sent a config whose {where} is malformed: {excerpt(repr(value), 80)}",
+        url=base_url,
+    )
+
+
+def _field(raw: dict[str, Any], name: str, kind: type, base_url: str) -> Any:
+    value = raw.get(name)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise _bad(base_url, name, value)
+    return value
+
+
+def _text(raw: dict[str, Any], name: str, base_url: str) -> str:
+    value = raw.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > 2048:
+        raise _bad(base_url, name, value)
+    return value
+
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_~%+-][A-Za-z0-9_.~%+-]*")
+
+
+def _plain_path(prefix: str, base_url: str) -> str:
+    """``api_prefix`` as a plain path under the base URL: it can never move us to another host."""
+    prefix = prefix.rstrip("/")
+    if prefix and not (
+        prefix.startswith("/") and all(_SEGMENT.fullmatch(part) for part in prefix[1:].split("/"))
+    ):
+        raise _bad(base_url, "api_prefix (not a plain path)", prefix)
+    return prefix
 
 
 class ConfigCache:

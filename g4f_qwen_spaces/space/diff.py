@@ -13,9 +13,9 @@ straight from it.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
-from .errors import SpaceProtocolError
+from .errors import SpaceProtocolError, excerpt
 
 __all__ = ["Rope", "apply_ops", "materialize", "text_of"]
 
@@ -76,33 +76,39 @@ def materialize(value: Any) -> Any:
     return value
 
 
-def apply_ops(value: Any, ops: Sequence[Sequence[Any]]) -> Any:
+#: Largest list index a diff may use (Gradio never goes past a list's end).
+MAX_INDEX = 1_000_000
+_ACTIONS = ("replace", "append", "add", "delete")
+
+
+def apply_ops(value: Any, ops: Any) -> Any:
     """Apply one output's diff operations; return the new value.
 
     Deletes at one container arrive in a run at the tail of the list. Gradio 4
     numbers them by their original indices, Gradio 5/6 pre-shift them (the
     same index repeated); applying each run from the highest index down is
-    correct for both, so no version switch is needed.
+    correct for both, so no version switch is needed. Anything that is not a
+    well-formed operation raises :class:`SpaceProtocolError` before it is used.
     """
-    if len(ops) == 1 and type(value) is Rope:
+    if type(ops) is list and len(ops) == 1 and type(value) is Rope:
         op = ops[0]
-        if type(op) is list and len(op) == 3 and op[0] == "append" and not op[1] and type(op[2]) is str:
+        if type(op) is list and len(op) == 3 and op[0] == "append" and op[1] == [] and type(op[2]) is str:
             value.parts.append(op[2])  # the common case: the text grew
             return value
+    if not isinstance(ops, list):
+        raise SpaceProtocolError(f"Malformed diff from the Space: {type(ops).__name__} instead of a list")
+    checked = [_checked(op) for op in ops]
     index = 0
-    count = len(ops)
+    count = len(checked)
     while index < count:
-        op = ops[index]
-        if not isinstance(op, (list, tuple)) or len(op) != 3:
-            raise SpaceProtocolError(f"Malformed diff operation from the Space: {op!r:.80}")
-        action, path, operand = op
-        if action == "delete":
+        action, path, operand = checked[index]
+        if action == "delete" and path:
             run_end = index + 1
-            while run_end < count and _is_delete_at(ops[run_end], path):
+            while run_end < count and _is_delete_at(checked[run_end], path):
                 run_end += 1
             run = sorted(
-                (o[1] for o in ops[index:run_end]),
-                key=lambda p: p[-1] if p and isinstance(p[-1], int) else -1,
+                (o[1] for o in checked[index:run_end]),
+                key=lambda p: p[-1] if isinstance(p[-1], int) else -1,
                 reverse=True,
             )
             for delete_path in run:
@@ -114,19 +120,28 @@ def apply_ops(value: Any, ops: Sequence[Sequence[Any]]) -> Any:
     return value
 
 
-def _is_delete_at(op: Any, first_path: Sequence[Any]) -> bool:
-    return (
-        isinstance(op, (list, tuple))
-        and len(op) == 3
-        and op[0] == "delete"
-        and isinstance(op[1], list)
-        and list(op[1][:-1]) == list(first_path[:-1])
-    )
+def _checked(op: Any) -> tuple[str, list[Any], Any]:
+    """One operation as (action, path, operand), or a protocol error."""
+    if not isinstance(op, list) or len(op) != 3:
+        raise SpaceProtocolError(f"Malformed diff operation from the Space: {excerpt(repr(op), 80)}")
+    action, path, operand = op
+    if action not in _ACTIONS:
+        raise SpaceProtocolError(f"Unknown diff operation from the Space: {excerpt(repr(action), 40)}")
+    if not isinstance(path, list):
+        raise SpaceProtocolError(f"Malformed diff path from the Space: {excerpt(repr(path), 80)}")
+    for key in path:
+        if isinstance(key, bool) or not isinstance(key, (int, str)):
+            raise SpaceProtocolError(f"Malformed diff path from the Space: {excerpt(repr(path), 80)}")
+        if isinstance(key, int) and not 0 <= key <= MAX_INDEX:
+            raise SpaceProtocolError(f"Diff index out of range from the Space: {excerpt(str(key), 40)}")
+    return action, path, operand
 
 
-def _apply(value: Any, action: str, path: Sequence[Any], operand: Any) -> Any:
-    if not isinstance(path, (list, tuple)):
-        raise SpaceProtocolError(f"Malformed diff path from the Space: {path!r:.80}")
+def _is_delete_at(op: tuple[str, list[Any], Any], first_path: list[Any]) -> bool:
+    return op[0] == "delete" and len(op[1]) == len(first_path) and op[1][:-1] == first_path[:-1]
+
+
+def _apply(value: Any, action: str, path: list[Any], operand: Any) -> Any:
     if not path:
         if action == "replace":
             return operand
@@ -136,30 +151,50 @@ def _apply(value: Any, action: str, path: Sequence[Any], operand: Any) -> Any:
     try:
         parent = value
         for key in path[:-1]:
-            parent = parent[key]
+            parent = _child(parent, key)
         key = path[-1]
         if action == "replace":
+            _check_slot(parent, key, insert=False)
             parent[key] = operand
         elif action == "append":
+            _check_slot(parent, key, insert=False)
             parent[key] = _appended(parent[key], operand)
         elif action == "add":
+            _check_slot(parent, key, insert=True)
             if isinstance(parent, list):
                 parent.insert(key, operand)
             else:
                 parent[key] = operand
-        elif action == "delete":
-            del parent[key]
         else:
-            raise SpaceProtocolError(f"Unknown diff operation from the Space: {action!r:.40}")
+            _check_slot(parent, key, insert=False)
+            del parent[key]
     except (IndexError, KeyError, TypeError) as error:
         raise SpaceProtocolError(
-            f"Diff operation {action!r} at {list(path)!r:.60} does not fit the value: {error}"
+            f"Diff operation {action!r} at {excerpt(repr(path), 60)} does not fit the value: "
+            f"{type(error).__name__}"
         ) from None
     return value
 
 
+def _child(parent: Any, key: Any) -> Any:
+    _check_slot(parent, key, insert=False)
+    return parent[key]
+
+
+def _check_slot(parent: Any, key: Any, *, insert: bool) -> None:
+    """The key addresses an existing element (or, for ``add``, a list position up to its end)."""
+    if isinstance(parent, list):
+        if not isinstance(key, int) or key > len(parent) or (key == len(parent) and not insert):
+            raise IndexError(key)
+    elif isinstance(parent, dict):
+        if not isinstance(key, str) or (not insert and key not in parent):
+            raise KeyError(key)
+    else:
+        raise TypeError(type(parent).__name__)
+
+
 def _appended(target: Any, piece: Any) -> Any:
-    if isinstance(target, Rope):
+    if isinstance(target, Rope) and isinstance(piece, str):
         target.append(piece)
         return target
     if isinstance(target, str) and isinstance(piece, str):

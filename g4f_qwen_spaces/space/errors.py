@@ -1,23 +1,22 @@
-"""Errors raised by the Space client, as subclasses of g4f's own error types.
+"""One family of errors for everything the Space client raises.
 
-g4f's retry layers and its callers branch on ``g4f.errors`` classes, so every
-failure we raise is one of them; our subclasses only add detail (the Space's
-URL, a retry delay). Messages are short, plain text, and never carry a token.
+Every failure, whatever bytes a Space (or anything in between) sent, ends as
+a :class:`SpaceError`: it carries the Space's ``url``, the HTTP ``status``
+where there was one, and the low-level cause as ``__cause__``. Messages are
+short, plain, one line, and pass through :func:`excerpt`, which redacts the
+active secrets *before* it shortens anything.
+
+This module knows nothing of g4f: the provider layer gives each kind its g4f
+parent (``g4f_qwen_spaces.providers.errors``), so g4f's retry layers still
+see ``RateLimitError``, ``MissingAuthError`` and so on.
 """
 from __future__ import annotations
 
 import html
 import re
-from typing import Optional, Union
+from typing import Any, Optional
 
-from g4f.errors import (
-    MissingAuthError,
-    ModelNotFoundError,
-    RateLimitError,
-    ResponseError,
-    ResponseStatusError,
-    TimeoutError as G4FTimeoutError,
-)
+from .redact import redact
 
 __all__ = [
     "SpaceError",
@@ -27,38 +26,46 @@ __all__ = [
     "SpaceQuotaError",
     "SpaceAppError",
     "SpaceProtocolError",
+    "SpaceLimitError",
     "SpaceTimeoutError",
     "SpaceInputError",
-    "ModelNotFoundError",
     "excerpt",
 ]
 
 
-class SpaceError(ResponseError):
-    """A Space failed to answer; base of the client's response errors."""
+class SpaceError(Exception):
+    """The root: a Space call failed. ``url`` and ``status`` say where and how."""
+
+    def __init__(self, message: str, status: Optional[int] = None, *, url: Optional[str] = None) -> None:
+        super().__init__(redact(message))
+        self.status = status
+        self.url = url
 
 
 class SpaceConnectionError(SpaceError):
     """The Space could not be reached (refused, DNS, TLS, reset)."""
 
 
-class SpaceStatusError(ResponseStatusError):
-    """The Space answered with an HTTP error or an HTML page instead of its API."""
-
-    def __init__(self, message: str, status: Optional[int] = None) -> None:
-        super().__init__(message)
-        self.status = status
+class SpaceStatusError(SpaceError):
+    """The Space answered with an HTTP error, a redirect we refuse, or an HTML page."""
 
 
-class SpaceAuthError(MissingAuthError):
+class SpaceAuthError(SpaceError):
     """The Space is private or gated: an HF token (``api_key``) is needed."""
 
 
-class SpaceQuotaError(RateLimitError):
+class SpaceQuotaError(SpaceError):
     """Queue full or ZeroGPU quota exhausted; ``retry_after`` in seconds if known."""
 
-    def __init__(self, message: str, retry_after: Optional[float] = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        retry_after: Optional[float] = None,
+        *,
+        status: Optional[int] = None,
+        url: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, status, url=url)
         self.retry_after = retry_after
 
 
@@ -67,27 +74,44 @@ class SpaceAppError(SpaceError):
 
 
 class SpaceProtocolError(SpaceError):
-    """The Space sent something that is not Gradio's protocol."""
+    """The Space sent something that is not Gradio's protocol (or not in its shape)."""
 
 
-class SpaceTimeoutError(G4FTimeoutError, TimeoutError):
-    """No byte for the stall timeout, or the total ``timeout`` ran out."""
+class SpaceLimitError(SpaceProtocolError):
+    """The Space sent more than a named limit allows (``limit`` names it)."""
+
+    def __init__(self, message: str, limit: str, *, url: Optional[str] = None) -> None:
+        super().__init__(message, url=url)
+        self.limit = limit
 
 
-class SpaceInputError(ValueError):
+class SpaceTimeoutError(SpaceError, TimeoutError):
+    """No byte for the stall timeout, or the total deadline ran out."""
+
+
+class SpaceInputError(SpaceError, ValueError):
     """The request cannot be sent as given; raised before any network I/O."""
 
 
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
+#: Characters of a body looked at for a message: enough for any excerpt.
+_LOOK = 4096
 
 
-def excerpt(data: Union[bytes, str, None], limit: int = 200) -> str:
-    """A short, single-line, tag-free rendering of a body for error messages."""
+def excerpt(data: Any, limit: int = 200) -> str:
+    """A short, single-line, tag-free, redacted rendering of a body for messages."""
     if data is None:
         return "(empty)"
-    text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        text = bytes(data).decode("utf-8", "replace")
+    else:
+        text = str(data)
+    # Redact the whole first (callers pass bounded bodies): a secret cut in
+    # half by the excerpt would stay mostly readable.
+    text = redact(text)[:_LOOK]
     text = _SPACES.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip()
+    text = text.replace("<", "‹").replace(">", "›")
     if not text:
         return "(empty)"
     return text if len(text) <= limit else text[: limit - 1] + "…"

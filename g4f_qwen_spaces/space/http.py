@@ -1,13 +1,17 @@
-"""HTTP to one Space: origin-scoped auth, one deadline, and typed failures.
+"""HTTP to one Space: origin-scoped auth, bounded bodies, one deadline, typed failures.
 
 Everything that leaves the process for a Space goes through :class:`SpaceHTTP`:
 
-* the HF token is attached only to requests for the Space's own origin, and
-  redirects are followed by hand so it never follows one to another host;
-* every request gets what is left of the caller's total ``timeout`` and a
-  stall (socket read) timeout, so nothing waits forever;
-* connection failures and error statuses become ``g4f.errors`` types with a
-  short, plain message (see :mod:`.errors`).
+* the HF token is attached only to requests for the Space's own origin;
+  redirects are followed by hand and only within that origin (or to Hugging
+  Face's own site, read for the Space's state and never sent the token);
+* every request gets what is left of the call's total deadline (the
+  caller's ``timeout`` or :func:`~.limits.default_deadline`) and a stall
+  (socket read) timeout, so nothing waits forever;
+* bodies are read in bounded, self-decompressed pieces (:mod:`.body`);
+* :meth:`SpaceHTTP.map_error` is the one place where aiohttp, asyncio, JSON,
+  decoding and validation failures become the :class:`~.errors.SpaceError`
+  family, each with its cause kept.
 """
 from __future__ import annotations
 
@@ -19,23 +23,38 @@ from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
+from .body import ACCEPT_ENCODING, Body, read_body
 from .errors import (
     SpaceAuthError,
     SpaceConnectionError,
+    SpaceError,
+    SpaceInputError,
     SpaceProtocolError,
     SpaceQuotaError,
     SpaceStatusError,
     SpaceTimeoutError,
     excerpt,
 )
+from .limits import Limits, default_deadline, optional_seconds
+from .redact import check_header_value, register_secret, release_secret
 
-__all__ = ["SpaceHTTP", "origin_of", "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_STALL_TIMEOUT"]
+__all__ = [
+    "SpaceHTTP",
+    "origin_of",
+    "decode_json_body",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_STALL_TIMEOUT",
+    "STATUS_HOSTS",
+]
 
 DEFAULT_CONNECT_TIMEOUT = 15.0
 # Gradio sends a heartbeat every 15 s, even while a job waits in the queue,
 # so a minute of silence means the connection is dead, not a long queue.
 DEFAULT_STALL_TIMEOUT = 60.0
 MAX_REDIRECTS = 5
+#: Where a Space may send us besides its own origin: its status page on
+#: Hugging Face (https only; read for the state, never sent the token).
+STATUS_HOSTS = ("huggingface.co",)
 
 _SPACE_STATES = (
     ("runtime error", "has a runtime error"),
@@ -44,6 +63,8 @@ _SPACE_STATES = (
     ("sleeping", "is sleeping (waking it up takes a minute or two)"),
     ("starting", "is starting"),
 )
+#: Failures that mean "the bytes were not what the protocol promised".
+_DATA_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
 
 
 class Request:
@@ -56,7 +77,10 @@ class Request:
 
     __slots__ = ("_http", "_args", "_stream", "response")
 
-    def __init__(self, http: "SpaceHTTP", method: str, url: str, stream: bool, headers: Optional[dict], kwargs: dict) -> None:
+    def __init__(
+        self, http: SpaceHTTP, method: str, url: str, stream: bool, headers: Optional[dict[str, str]],
+        kwargs: dict[str, Any],
+    ) -> None:
         self._http = http
         self._args = (method, url, stream, headers, kwargs)
         self._stream = stream
@@ -66,12 +90,12 @@ class Request:
         self.response = await self._http._send(*self._args)
         return self.response
 
-    async def __aexit__(self, kind: Any, error: Any, traceback: Any) -> None:
+    async def __aexit__(self, kind: Any, error: Optional[BaseException], traceback: Any) -> None:
         self.close()
         if error is not None:
             mapped = self._http.map_error(error, self._stream)
             if mapped is not error:
-                raise mapped from None
+                raise mapped from error
 
     def close(self) -> None:
         if self.response is not None:
@@ -82,13 +106,37 @@ class Request:
 
 
 def origin_of(url: str) -> tuple[str, str, Optional[int]]:
+    """(scheme, host, port) with default ports filled in: what "same origin" compares."""
     parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # a malformed port never matches a real origin
+    port = port or {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
+def check_base_url(url: str, name: str = "") -> str:
+    """A plain http(s) base URL (no credentials, query, fragment, control characters).
+
+    ``name`` is the setting it came from (an environment variable), for the message.
+    """
+    label = f"{name}={url!r:.100}" if name else f"{url!r:.100}"
+    check_header_value(url, name or "The Space URL")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SpaceInputError(f"{label} is not an http(s) URL with a host")
+    if parts.query or parts.fragment or "@" in parts.netloc or "\\" in url:
+        raise SpaceInputError(f"{name or 'A Space URL'} must be a plain base URL (no credentials, query or fragment)")
+    try:
+        parts.port
+    except ValueError:
+        raise SpaceInputError(f"{label} has an invalid port") from None
+    return url.rstrip("/")
+
+
 class SpaceHTTP:
-    """An aiohttp session bound to one Space's base URL and one request's budget."""
+    """An aiohttp session bound to one Space's base URL and one call's budget."""
 
     def __init__(
         self,
@@ -100,26 +148,41 @@ class SpaceHTTP:
         stall_timeout: Optional[float] = None,
         connect_timeout: Optional[float] = None,
         url_hint: str = "",
+        limits: Optional[Limits] = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        # Checked here, before any connection: bad values never reach a socket.
+        self.base_url = check_base_url(base_url)
+        if token is not None:
+            if not isinstance(token, str):
+                raise SpaceInputError("The token (api_key) must be a string")
+            check_header_value(token, "The token (api_key)")
+        if proxy:
+            check_header_value(proxy, "The proxy URL")
         self._origin = origin_of(self.base_url)
-        self._token = token
+        self._token = token or None
         self.proxy = proxy or None
-        self.stall_timeout = stall_timeout or DEFAULT_STALL_TIMEOUT
-        self.connect_timeout = connect_timeout or DEFAULT_CONNECT_TIMEOUT
-        self.deadline = time.monotonic() + timeout if timeout else None
+        self.stall_timeout = optional_seconds(stall_timeout, "stall_timeout") or DEFAULT_STALL_TIMEOUT
+        self.connect_timeout = optional_seconds(connect_timeout, "connect_timeout") or DEFAULT_CONNECT_TIMEOUT
+        self.total = optional_seconds(timeout, "timeout") or default_deadline()
+        self.deadline = time.monotonic() + self.total
+        self.limits = limits or Limits.from_env()
         self.url_hint = url_hint
         self._session: Optional[aiohttp.ClientSession] = None
 
     def __repr__(self) -> str:  # never shows the token
         return f"SpaceHTTP({self.base_url!r}, token={'set' if self._token else 'none'})"
 
-    async def __aenter__(self) -> "SpaceHTTP":
+    async def __aenter__(self) -> Any:  # Self: subclasses are returned as themselves
         self._session = aiohttp.ClientSession(
             # Gradio answers plain JSON and SSE; no cookies are needed and
             # none are kept across calls.
             cookie_jar=aiohttp.DummyCookieJar(),
+            # We decompress ourselves, in bounded steps (see .body).
+            auto_decompress=False,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
         )
+        if self._token:
+            register_secret(self._token)
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
@@ -135,17 +198,26 @@ class SpaceHTTP:
     async def close(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
-            await session.close()
+            try:
+                await session.close()
+            finally:
+                if self._token:
+                    release_secret(self._token)
 
     # -- budget -----------------------------------------------------------
 
-    def remaining(self) -> Optional[float]:
-        if self.deadline is None:
-            return None
+    def remaining(self) -> float:
+        """Seconds left of the call's deadline; a timeout error once none are."""
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise SpaceTimeoutError(f"The request to {self.base_url} ran out of its total timeout")
+            raise self._deadline_error()
         return left
+
+    def _deadline_error(self) -> SpaceTimeoutError:
+        return SpaceTimeoutError(
+            f"The request to {self.base_url} ran out of its total timeout ({self.total:g} s)",
+            url=self.base_url,
+        )
 
     def _timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(
@@ -154,11 +226,14 @@ class SpaceHTTP:
             sock_read=self.stall_timeout,
         )
 
-    def _headers(self, url: str, headers: Optional[dict]) -> dict:
+    def _headers(self, url: str, headers: Optional[dict[str, str]]) -> dict[str, str]:
         result = dict(headers or {})
         if self._token and origin_of(url) == self._origin:
             result["Authorization"] = f"Bearer {self._token}"
         return result
+
+    def same_origin(self, url: str) -> bool:
+        return origin_of(url) == self._origin
 
     # -- requests ---------------------------------------------------------
 
@@ -168,21 +243,23 @@ class SpaceHTTP:
         url: str,
         *,
         stream: bool = False,
-        headers: Optional[dict] = None,
+        headers: Optional[dict[str, str]] = None,
         **kwargs: Any,
-    ) -> "Request":
+    ) -> Request:
         """``async with http.request(...) as response``: sent, redirected, status-checked."""
         if self._session is None:
             raise RuntimeError("SpaceHTTP is not open")
+        if not self.same_origin(url):
+            raise SpaceProtocolError(f"Refusing a request outside the Space's origin ({self.base_url})")
         return Request(self, method, url, stream, headers, kwargs)
 
     async def _send(
-        self, method: str, url: str, stream: bool, headers: Optional[dict], kwargs: dict
+        self, method: str, url: str, stream: bool, headers: Optional[dict[str, str]], kwargs: dict[str, Any]
     ) -> aiohttp.ClientResponse:
         response = None
         try:
             for _ in range(MAX_REDIRECTS + 1):
-                response = await self._session.request(
+                response = await self.session.request(
                     method,
                     url,
                     headers=self._headers(url, headers),
@@ -193,16 +270,15 @@ class SpaceHTTP:
                 )
                 if response.status not in (301, 302, 303, 307, 308) or "Location" not in response.headers:
                     break
-                # Followed by hand: the token is only attached for the Space's origin.
-                location = urljoin(url, response.headers["Location"])
+                location = self._redirect_target(url, response)
                 response.release()
-                if urlsplit(location).scheme not in ("http", "https"):
-                    raise SpaceStatusError(f"{self.base_url} redirected to a non-HTTP URL", response.status)
-                if response.status == 303:
+                if response.status == 303 or not self.same_origin(location):
                     method, kwargs = "GET", {k: v for k, v in kwargs.items() if k not in ("json", "data")}
                 url = location
             else:
-                raise SpaceStatusError(f"{self.base_url} redirected too many times")
+                raise SpaceStatusError(f"{self.base_url} redirected too many times", url=self.base_url)
+            if not self.same_origin(str(response.url)):
+                await self._status_page(response)
             if response.status >= 400:
                 await self.raise_for_status(response)
             return response
@@ -212,52 +288,120 @@ class SpaceHTTP:
             mapped = self.map_error(error, stream)
             if mapped is error:
                 raise
-            raise mapped from None
+            raise mapped from error
 
-    def map_error(self, error: BaseException, stream: bool) -> BaseException:
-        """aiohttp's and asyncio's errors as our typed errors; others unchanged."""
+    def _redirect_target(self, url: str, response: aiohttp.ClientResponse) -> str:
+        """Where a redirect may go: the Space's origin, or Hugging Face's site."""
+        location = urljoin(url, response.headers["Location"])
+        if self.same_origin(location):
+            return location
+        parts = urlsplit(location)
+        host = (parts.hostname or "").lower()
+        if parts.scheme == "https" and host in STATUS_HOSTS and "@" not in parts.netloc:
+            return location
+        raise SpaceStatusError(
+            f"The Space at {self.base_url} redirected to another host ({excerpt(host or '?', 60)}); "
+            "not followed",
+            response.status,
+            url=self.base_url,
+        )
+
+    async def _status_page(self, response: aiohttp.ClientResponse) -> None:
+        """We were sent to Hugging Face's page for the Space: report its state, never its body."""
+        body = await self.read_error_body(response)
+        state = _space_state(body) or "is not serving its app"
+        raise SpaceStatusError(
+            f"The Space at {self.base_url} {state} (redirected to its Hugging Face page)",
+            response.status,
+            url=self.base_url,
+        )
+
+    def map_error(self, error: BaseException, stream: bool = False) -> BaseException:
+        """The one mapping into the :class:`SpaceError` family (others, e.g. cancellation, unchanged)."""
+        if isinstance(error, SpaceError) or not isinstance(error, Exception):
+            return error
         if isinstance(error, aiohttp.ClientError):
             return self.connection_error(error)
-        if isinstance(error, (asyncio.TimeoutError, TimeoutError)) and not isinstance(error, SpaceTimeoutError):
+        if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
             return self.timeout_error(stream)
-        return error
+        if isinstance(error, UnicodeError):
+            return SpaceProtocolError(f"The Space at {self.base_url} sent text that is not UTF-8", url=self.base_url)
+        if isinstance(error, RecursionError):
+            return SpaceProtocolError(f"The Space at {self.base_url} sent data nested too deeply", url=self.base_url)
+        if isinstance(error, MemoryError):
+            return SpaceProtocolError(f"The Space at {self.base_url} sent more than fits in memory", url=self.base_url)
+        if isinstance(error, (json.JSONDecodeError, *_DATA_ERRORS)):
+            return SpaceProtocolError(
+                f"The Space at {self.base_url} sent data this client cannot use ({type(error).__name__})",
+                url=self.base_url,
+            )
+        return SpaceError(
+            f"The call to the Space at {self.base_url} failed: {type(error).__name__}", url=self.base_url
+        )
 
-    def connection_error(self, error: BaseException) -> Exception:
+    def connection_error(self, error: BaseException) -> SpaceError:
         connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", ())
         if connect_timeout and isinstance(error, connect_timeout):
             return SpaceTimeoutError(
-                f"Could not connect to the Space at {self.base_url} within {self.connect_timeout:g} s"
+                f"Could not connect to the Space at {self.base_url} within {self.connect_timeout:g} s",
+                url=self.base_url,
             )
         if isinstance(error, aiohttp.ServerTimeoutError):
             return self.timeout_error(True)
         reason = type(error).__name__
         detail = getattr(error, "os_error", None) or getattr(error, "strerror", None) or error
         return SpaceConnectionError(
-            f"Cannot reach the Space at {self.base_url}: {reason}: {excerpt(str(detail), 160)}"
+            f"Cannot reach the Space at {self.base_url}: {reason}: {excerpt(str(detail), 160)}",
+            url=self.base_url,
         )
 
     def timeout_error(self, stream: bool) -> SpaceTimeoutError:
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            return SpaceTimeoutError(f"The request to {self.base_url} ran out of its total timeout")
+        if time.monotonic() >= self.deadline - 0.05:
+            return self._deadline_error()
         if stream:
             return SpaceTimeoutError(
-                f"The Space at {self.base_url} sent nothing for {self.stall_timeout:g} s"
+                f"The Space at {self.base_url} sent nothing for {self.stall_timeout:g} s", url=self.base_url
             )
-        return SpaceTimeoutError(f"The Space at {self.base_url} did not answer in time")
+        return SpaceTimeoutError(f"The Space at {self.base_url} did not answer in time", url=self.base_url)
+
+    # -- bodies -------------------------------------------------------------
+
+    def body(self, response: aiohttp.ClientResponse, limit: int, what: str) -> Body:
+        """The decoded pieces of a response, at most ``limit`` bytes in all."""
+        return Body(
+            response.content.iter_any(),
+            response.headers.get("Content-Encoding"),
+            limit,
+            what,
+            url=self.base_url,
+        )
+
+    async def read_error_body(self, response: aiohttp.ClientResponse) -> str:
+        """The head of an error body (a few KB: enough for a message), or "" if unreadable."""
+        try:
+            data = await read_body(
+                response.content.iter_any(),
+                response.headers.get("Content-Encoding"),
+                self.limits.error_body,
+                "an error page",
+                truncate=True,
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError, SpaceError):
+            return ""
+        return data.decode("utf-8", "replace")
 
     async def raise_for_status(self, response: aiohttp.ClientResponse) -> None:
-        """Map an error response to a g4f error with a plain message."""
+        """Map an error response to a typed error with a plain message."""
         status = response.status
-        try:
-            body = await response.text(errors="replace")
-        except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError):
-            body = ""
+        body = await self.read_error_body(response)
         detail = _json_detail(body)
         where = self.base_url
         if status in (401, 403):
             raise SpaceAuthError(
                 f"The Space at {where} refused access ({status}): it is private or gated, "
-                "so an HF token is needed (pass api_key=\"hf_...\")"
+                "so an HF token is needed (pass api_key=\"hf_...\")",
+                status,
+                url=where,
             )
         if status == 404:
             hint = f", or set {self.url_hint} to a working copy" if self.url_hint else ""
@@ -265,6 +409,7 @@ class SpaceHTTP:
                 f"Not found (404) at {response.url.with_query(None)}: the Space may be gone or "
                 f"renamed; duplicate it on Hugging Face{hint}",
                 status,
+                url=where,
             )
         if status == 429 or (status == 503 and "queue is full" in detail.lower()):
             wait = _retry_after(response)
@@ -272,35 +417,51 @@ class SpaceHTTP:
             raise SpaceQuotaError(
                 f"The Space at {where} is busy ({status}): {excerpt(detail or body, 160)}{hint}",
                 wait,
+                status=status,
+                url=where,
             )
-        state = _space_state(body) if _looks_like_html(response, body) else None
+        html = _looks_like_html(response, body)
+        state = _space_state(body) if html else None
         if state:
-            raise SpaceStatusError(f"The Space at {where} {state} ({status})", status)
-        if _looks_like_html(response, body):
+            raise SpaceStatusError(f"The Space at {where} {state} ({status})", status, url=where)
+        if html:
             raise SpaceStatusError(
                 f"The Space at {where} answered {status} with an HTML page instead of its API",
                 status,
+                url=where,
             )
         raise SpaceStatusError(
-            f"The Space at {where} answered {status}: {excerpt(detail or body, 160)}", status
+            f"The Space at {where} answered {status}: {excerpt(detail or body, 160)}", status, url=where
         )
 
-    async def json(self, response: aiohttp.ClientResponse, what: str) -> Any:
-        """The JSON body of a 200 answer, or a protocol error with an excerpt."""
-        body = await response.text(errors="replace")
+    async def json(self, response: aiohttp.ClientResponse, what: str, limit: Optional[int] = None) -> Any:
+        """The JSON body of a 200 answer (at most ``limit`` bytes), or a protocol error."""
+        data = await read_body(
+            response.content.iter_any(),
+            response.headers.get("Content-Encoding"),
+            limit or self.limits.json,
+            what,
+            url=self.base_url,
+        )
+        body = data.decode("utf-8", "replace")
         self.check_html(response, body)
-        try:
-            return json.loads(body)
-        except ValueError:
-            raise SpaceProtocolError(
-                f"The Space answered {what} with something that is not JSON: {excerpt(body, 120)}"
-            ) from None
+        return decode_json_body(body, f"The Space at {self.base_url} answered {what} with", self.base_url)
 
     def check_html(self, response: aiohttp.ClientResponse, body: str) -> None:
         """A 200 HTML page where JSON was expected: the Space is not serving its app."""
         if _looks_like_html(response, body):
             state = _space_state(body) or "is not serving its app"
-            raise SpaceStatusError(f"The Space at {self.base_url} {state}", response.status)
+            raise SpaceStatusError(f"The Space at {self.base_url} {state}", response.status, url=self.base_url)
+
+
+def decode_json_body(body: str, context: str, url: Optional[str] = None) -> Any:
+    """``json.loads`` with every failure (syntax, depth) as a protocol error."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise SpaceProtocolError(f"{context} something that is not JSON: {excerpt(body, 120)}", url=url) from None
+    except RecursionError:
+        raise SpaceProtocolError(f"{context} JSON nested too deeply", url=url) from None
 
 
 def _looks_like_html(response: aiohttp.ClientResponse, body: str) -> bool:
@@ -320,15 +481,16 @@ def _space_state(body: str) -> Optional[str]:
 def _json_detail(body: str) -> str:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(data, dict):
         for key in ("detail", "error", "message"):
-            if isinstance(data.get(key), str):
-                return data[key]
+            value = data.get(key)
+            if isinstance(value, str):
+                return value
     return ""
 
 
 def _retry_after(response: aiohttp.ClientResponse) -> Optional[float]:
     value = response.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
+    return float(value) if value.isdigit() and len(value) < 9 else None

@@ -14,11 +14,13 @@ from typing import Any, Iterable, Optional, Union
 
 from .diff import apply_ops
 from .errors import SpaceAppError, SpaceError, SpaceProtocolError, SpaceQuotaError, excerpt
+from .redact import install_filter
 from .sse import decode_json
 
 __all__ = ["QueueStatus", "Generating", "Completed", "Update", "EventState", "app_error"]
 
 log = logging.getLogger("g4f_qwen_spaces")
+install_filter(log)
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class EventState:
         self.event_id = event_id
         self.major = major
         self.base_url = base_url
+        self.url = base_url or None
         self.values: Optional[list] = None
         self.completed = False
         self.closed = False
@@ -88,7 +91,7 @@ class EventState:
                 if isinstance(message, (bytes, bytearray, str)):
                     message = decode_json(message)
                 generated = self._apply(message, updates) or generated
-        except (SpaceError, SpaceQuotaError) as error:
+        except SpaceError as error:
             if generated:
                 updates.append(Generating(self.values))
             if not updates:
@@ -102,7 +105,7 @@ class EventState:
     def _apply(self, message: Any, updates: list) -> bool:
         """Handle one message; True when it changed the output values."""
         if not isinstance(message, dict):
-            raise SpaceProtocolError(f"Unexpected event from the Space: {excerpt(str(message))}")
+            raise SpaceProtocolError(f"Unexpected event from the Space: {excerpt(message)}", url=self.url)
         kind = message.get("msg")
         event_id = message.get("event_id")
         if event_id is not None and event_id != self.event_id:
@@ -126,10 +129,11 @@ class EventState:
             self.closed = True
         elif kind == "unexpected_error":
             raise SpaceError(
-                f"The Space at {self.base_url} reported: {excerpt(message.get('message'), 200)}"
+                f"The Space at {self.base_url} reported: {excerpt(message.get('message'), 200)}",
+                url=self.url,
             )
         elif kind == "log":
-            log.debug("Space log (%s): %s", message.get("level"), excerpt(message.get("log")))
+            log.debug("Space log (%s): %s", excerpt(message.get("level"), 20), excerpt(message.get("log")))
         # "heartbeat", "progress", "process_streaming" and future kinds: nothing to do.
         return False
 
@@ -138,13 +142,13 @@ class EventState:
         if not isinstance(output, dict) or not isinstance(output.get("data"), list):
             if message.get("success") is False or (isinstance(output, dict) and output.get("error")):
                 raise app_error(output if isinstance(output, dict) else {}, self.major, self.base_url)
-            raise SpaceProtocolError(f"Unexpected progress from the Space: {excerpt(str(message))}")
+            raise SpaceProtocolError(f"Unexpected progress from the Space: {excerpt(message)}", url=self.url)
         data = output["data"]
         if self.values is None:
             self.values = list(data)  # the first message of an event has full values
             return
         if len(data) != len(self.values):
-            raise SpaceProtocolError("The Space changed the number of outputs mid-stream")
+            raise SpaceProtocolError("The Space changed the number of outputs mid-stream", url=self.url)
         for index, ops in enumerate(data):
             if ops:
                 self.values[index] = apply_ops(self.values[index], ops)
@@ -155,10 +159,10 @@ class EventState:
         if message.get("success") is False:
             raise app_error(output if isinstance(output, dict) else {}, self.major, self.base_url)
         if not isinstance(output, dict) or "data" not in output:
-            raise SpaceAppError(f"The job was cancelled by the Space at {self.base_url}")
+            raise SpaceAppError(f"The job was cancelled by the Space at {self.base_url}", url=self.url)
         data = output["data"]
         if not isinstance(data, list):
-            raise SpaceProtocolError(f"Unexpected result from the Space: {excerpt(str(data))}")
+            raise SpaceProtocolError(f"Unexpected result from the Space: {excerpt(data)}", url=self.url)
         self.values = list(data)
         return Completed(self.values)
 
@@ -172,15 +176,16 @@ def app_error(output: dict, major: int, base_url: str) -> Exception:
     """The exception for a failed job, carrying the Space's own message."""
     message = output.get("error")
     if isinstance(message, str):
-        message = _unquote(message, major)
+        message = _unquote(message, major) if len(message) < 65536 else message
+    url = base_url or None
     if not message:
         return SpaceAppError(
-            f"The Space at {base_url} failed without a message (the app hides its errors)"
+            f"The Space at {base_url} failed without a message (the app hides its errors)", url=url
         )
     text = excerpt(message, 300)
     if _QUOTA.search(text):
-        return SpaceQuotaError(text, _retry_seconds(text))
-    return SpaceAppError(text)
+        return SpaceQuotaError(text, _retry_seconds(text), url=url)
+    return SpaceAppError(text, url=url)
 
 
 def _unquote(message: str, major: int) -> str:
@@ -188,7 +193,7 @@ def _unquote(message: str, major: int) -> str:
     if major == 4 and len(message) >= 2 and message[0] == message[-1] and message[0] in "'\"":
         try:
             value = ast.literal_eval(message)
-        except (ValueError, SyntaxError):
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return message[1:-1]
         if isinstance(value, str):
             return value
@@ -205,8 +210,14 @@ def _retry_seconds(text: str) -> Optional[float]:
 
 
 def _int(value: Any) -> Optional[int]:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A count from the Space, or None when it is not a sane one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9:
+        return value
+    return None
 
 
 def _float(value: Any) -> Optional[float]:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """Seconds from the Space, or None when not a finite, non-negative number below a year."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 3.2e7:
+        return float(value)
+    return None

@@ -1,15 +1,16 @@
-"""Server-sent events from a byte stream, without a line-length limit.
+"""Server-sent events from a byte stream, with our own bound per event.
 
 aiohttp's ``async for line in resp.content`` raises ``LineTooLong`` past
 512 KiB, and one Gradio event carrying a long chat history can exceed that.
-So we read raw chunks and cut events on blank lines ourselves.
+So we read raw chunks and cut events on blank lines ourselves, refusing an
+event (or a run of bytes with no blank line) longer than ``max_event``.
 """
 from __future__ import annotations
 
 import json
 from typing import Any, AsyncIterator, Iterator, Optional
 
-from .errors import SpaceProtocolError, excerpt
+from .errors import SpaceLimitError, SpaceProtocolError, excerpt
 
 __all__ = ["SSEParser", "SSEBatches", "iter_sse_batches", "decode_json"]
 
@@ -22,9 +23,10 @@ class SSEParser:
     skipped. Each event's data lines are joined with ``\\n`` per the SSE spec.
     """
 
-    __slots__ = ("_buffer", "_scanned")
+    __slots__ = ("_buffer", "_scanned", "max_event")
 
-    def __init__(self) -> None:
+    def __init__(self, max_event: int = 16 * 1024 * 1024) -> None:
+        self.max_event = max_event
         self._buffer = bytearray()
         # Where to resume searching for the separator, so a huge event that
         # arrives in many chunks is scanned once, not once per chunk.
@@ -45,6 +47,9 @@ class SSEParser:
             end = buffer.find(b"\n\n", search)
             if end < 0:
                 break
+            if end - start > self.max_event:
+                self._buffer = bytearray()
+                raise self._too_long()
             if buffer.startswith(b"data: ", start) and buffer.find(b"\n", start, end) < 0:
                 payloads.append(buffer[start + 6 : end])  # the common case: one data line
             else:
@@ -55,7 +60,15 @@ class SSEParser:
         if start:
             del buffer[:start]
         self._scanned = len(buffer)
+        if self._scanned > self.max_event:
+            self._buffer = bytearray()
+            raise self._too_long()
         return payloads
+
+    def _too_long(self) -> SpaceLimitError:
+        return SpaceLimitError(
+            f"The Space sent an event longer than the {self.max_event:,} bytes allowed", "one event"
+        )
 
     def close(self) -> Optional[bytes]:
         """End of stream: the data of a final event with no trailing blank line."""
@@ -79,15 +92,15 @@ def _event_data(block: bytes) -> Optional[bytes]:
     return b"\n".join(lines) if lines else None
 
 
-def decode_json(payload: bytes) -> Any:
+def decode_json(payload: bytes | bytearray | str) -> Any:
     """JSON-decode one event, raising a protocol error with a short excerpt."""
     try:
         # Decoding first skips json's encoding sniffing; Gradio sends UTF-8.
         return json.loads(payload.decode("utf-8") if not isinstance(payload, str) else payload)
-    except ValueError:
-        raise SpaceProtocolError(
-            f"Malformed event from the Space: {excerpt(payload)}"
-        ) from None
+    except ValueError:  # includes UnicodeDecodeError
+        raise SpaceProtocolError(f"Malformed event from the Space: {excerpt(payload)}") from None
+    except RecursionError:
+        raise SpaceProtocolError("The Space sent an event nested too deeply") from None
 
 
 class SSEBatches:
@@ -100,9 +113,9 @@ class SSEBatches:
     generator, so event-loop shutdown cannot finalise it out of order.
     """
 
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+    def __init__(self, chunks: AsyncIterator[bytes], *, max_event: int = 16 * 1024 * 1024) -> None:
         self._chunks = chunks.__aiter__()
-        self._parser = SSEParser()
+        self._parser = SSEParser(max_event)
         self._done = False
 
     def __aiter__(self) -> "SSEBatches":
