@@ -60,6 +60,7 @@ __all__ = [
     "Sleep",
     "Heartbeats",
     "Wait",
+    "Drip",
     "sse",
     "estimation",
     "starts",
@@ -224,6 +225,14 @@ class Heartbeats(_Step):
 
     every: float
     for_: Optional[float] = None
+
+
+@dataclass
+class Drip(_Step):
+    """``data`` one byte at a time, one every ``every`` seconds, until the client leaves."""
+
+    data: bytes
+    every: float
 
 
 @dataclass
@@ -452,6 +461,11 @@ class FaultServer:
                     while end is None or time.monotonic() < end:
                         await asyncio.sleep(step.every)
                         await response.write(sse(heartbeat()))
+                elif isinstance(step, Drip):
+                    for index in range(len(step.data)):
+                        await response.write(step.data[index : index + 1])
+                        await asyncio.sleep(step.every)
+                    await asyncio.Event().wait()
                 elif isinstance(step, Wait):
                     while not step.event.is_set():
                         await asyncio.sleep(0.01)

@@ -1,17 +1,22 @@
-"""An async Gradio Space client, kept apart from g4f's provider machinery.
+"""An async Gradio Space client, free of g4f, that treats every Space as untrusted.
 
 ``config`` discovers the app, ``files`` prepares uploads, ``queue`` and ``diff``
-follow a queued job, ``sse`` reads the stream, ``http`` bounds and types every
-request, ``text`` turns growing values into chunks, ``errors`` names failures.
+follow a queued job, ``sse`` reads the stream, ``body`` reads bounded bodies,
+``http`` bounds, confines and types every request, ``limits`` names the
+bounds, ``text`` turns growing values into chunks, ``errors`` is the one
+family of failures and ``redact`` keeps secrets out of messages and logs.
+Nothing here imports g4f (the providers add g4f's error types).
 """
 from .client import SpaceClient
 from .config import CONFIG_CACHE, Component, Endpoint, SpaceConfig
+from .limits import DEFAULT_LIMITS, Limits
 from .errors import (
     SpaceAppError,
     SpaceAuthError,
     SpaceConnectionError,
     SpaceError,
     SpaceInputError,
+    SpaceLimitError,
     SpaceProtocolError,
     SpaceQuotaError,
     SpaceStatusError,
@@ -21,6 +26,8 @@ from .queue import Completed, Generating, QueueStatus
 from .text import TextTracker
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
     "SpaceClient",
     "CONFIG_CACHE",
     "Component",
@@ -31,6 +38,7 @@ __all__ = [
     "SpaceConnectionError",
     "SpaceError",
     "SpaceInputError",
+    "SpaceLimitError",
     "SpaceProtocolError",
     "SpaceQuotaError",
     "SpaceStatusError",

@@ -30,6 +30,7 @@ log = logging.getLogger("g4f_qwen_spaces")
 install_filter(log)
 
 CANCEL_TIMEOUT = 3.0
+CANCEL_GRACE = 1.0
 
 
 class SpaceClient(SpaceHTTP):
@@ -120,9 +121,11 @@ class SpaceClient(SpaceHTTP):
     async def cancel(self, config: SpaceConfig, endpoint: Endpoint, event_id: str) -> None:
         """Best effort: tell the Space to stop the job (the dropped stream does too).
 
-        It gets what is left of the deadline (at most ``CANCEL_TIMEOUT``).
+        It gets what is left of the deadline (at most ``CANCEL_TIMEOUT``), and
+        ``CANCEL_GRACE`` after it ran out: stopping the job frees the Space's
+        queue (and a ZeroGPU quota) for everyone.
         """
-        budget = min(CANCEL_TIMEOUT, self.deadline - time.monotonic())
+        budget = min(CANCEL_TIMEOUT, max(self.deadline - time.monotonic(), CANCEL_GRACE))
         if self._session is None or self._session.closed or budget <= 0:
             return
         url = config.url("/cancel")
@@ -172,7 +175,9 @@ class Job:
         response = await self._request.__aenter__()
         limits = self.client.limits
         self._batches = SSEBatches(
-            self.client.body(response, limits.stream, "the event stream"), max_event=limits.event
+            self.client.body(response, limits.stream, "the event stream"),
+            max_event=limits.event,
+            check=self.client.remaining,
         )
 
     def __aiter__(self) -> "Job":

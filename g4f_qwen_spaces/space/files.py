@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from .body import Body
-from .errors import SpaceInputError, SpaceLimitError
+from .errors import SpaceInputError, SpaceLimitError, SpaceTimeoutError
 
 __all__ = [
     "ImageFile",
@@ -108,7 +108,11 @@ async def download(
             return bytes(data)
     except SpaceLimitError:
         raise SpaceInputError(f"The image is over the {limit:,}-byte limit") from None
-    except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as error:
+    except (asyncio.TimeoutError, TimeoutError) as error:
+        raise SpaceTimeoutError(
+            f"Downloading the image took longer than the {timeout:.3g} s left of the call's timeout"
+        ) from error
+    except aiohttp.ClientError as error:
         raise SpaceInputError(f"Cannot download the image: {type(error).__name__}") from error
 
 

@@ -45,15 +45,13 @@ class Limits:
     #: One server-sent event (a long chat history resent whole can be MBs).
     event: int = 16 * MIB
     #: The whole event stream of one call (bounds the answer's size too).
-    stream: int = 256 * MIB
+    stream: int = 64 * MIB
     #: ``/config`` (real Spaces: tens to a few hundred KB).
     config: int = 16 * MIB
     #: Any other JSON answer (queue join, upload).
     json: int = 1 * MIB
     #: What is read of an error body for its message; the rest is dropped.
     error_body: int = 8 * KIB
-    #: Index of a diff operation (Gradio inserts at most at a list's end).
-    max_index: int = 1_000_000
 
     @classmethod
     def from_env(cls) -> "Limits":

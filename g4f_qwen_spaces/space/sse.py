@@ -7,12 +7,20 @@ event (or a run of bytes with no blank line) longer than ``max_event``.
 """
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any, AsyncIterator, Iterator, Optional
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Optional
 
 from .errors import SpaceLimitError, SpaceProtocolError, excerpt
 
 __all__ = ["SSEParser", "SSEBatches", "iter_sse_batches", "decode_json"]
+
+
+_NEWLINES = re.compile(rb"\n+")
+#: Events in a row with no ``data`` (comments, bare fields) before we give up.
+MAX_EMPTY_EVENTS = 10_000
 
 
 class SSEParser:
@@ -23,10 +31,11 @@ class SSEParser:
     skipped. Each event's data lines are joined with ``\\n`` per the SSE spec.
     """
 
-    __slots__ = ("_buffer", "_scanned", "max_event")
+    __slots__ = ("_buffer", "_scanned", "max_event", "_empty")
 
     def __init__(self, max_event: int = 16 * 1024 * 1024) -> None:
         self.max_event = max_event
+        self._empty = 0  # events in a row without data (Gradio never sends one)
         self._buffer = bytearray()
         # Where to resume searching for the separator, so a huge event that
         # arrives in many chunks is scanned once, not once per chunk.
@@ -44,6 +53,9 @@ class SSEParser:
         start = 0
         search = max(self._scanned - 1, 0)
         while True:
+            if buffer[start : start + 1] == b"\n":
+                # Blank lines between events (or a flood of them): skipped at C speed.
+                start = search = _NEWLINES.match(buffer, start).end()  # type: ignore[union-attr]
             end = buffer.find(b"\n\n", search)
             if end < 0:
                 break
@@ -56,6 +68,15 @@ class SSEParser:
                 data = _event_data(bytes(buffer[start:end]))
                 if data is not None:
                     payloads.append(data)
+                    self._empty = 0
+                else:
+                    self._empty += 1
+                    if self._empty > MAX_EMPTY_EVENTS:
+                        self._buffer = bytearray()
+                        raise SpaceLimitError(
+                            f"The Space sent over {MAX_EMPTY_EVENTS:,} events in a row without data",
+                            "events without data",
+                        )
             start = search = end + 2
         if start:
             del buffer[:start]
@@ -113,16 +134,27 @@ class SSEBatches:
     generator, so event-loop shutdown cannot finalise it out of order.
     """
 
-    def __init__(self, chunks: AsyncIterator[bytes], *, max_event: int = 16 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        chunks: AsyncIterator[bytes],
+        *,
+        max_event: int = 16 * 1024 * 1024,
+        check: Optional[Callable[[], object]] = None,
+    ) -> None:
         self._chunks = chunks.__aiter__()
         self._parser = SSEParser(max_event)
         self._done = False
+        # Called before each read (the deadline): decompressed data can be
+        # ready without waiting, and then no socket timeout would ever fire.
+        self._check = check
 
     def __aiter__(self) -> "SSEBatches":
         return self
 
-    async def __anext__(self) -> list:
+    async def __anext__(self) -> list[bytes]:
         while not self._done:
+            if self._check is not None:
+                self._check()
             try:
                 chunk = await self._chunks.__anext__()
             except StopAsyncIteration:
@@ -134,6 +166,7 @@ class SSEBatches:
             payloads = self._parser.feed(chunk)
             if payloads:
                 return payloads
+            await asyncio.sleep(0)  # let other requests run while a big event arrives
         raise StopAsyncIteration
 
 
