@@ -406,28 +406,37 @@ class RawServer:
 
 
 RAW = {
-    "header-bomb": b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
-    "bad-status-line": b"HTTP/1.1 ok fine\r\n\r\n",
-    "not-http": b"\x00\x01\x02 garbage \xff\xfe\r\n\r\n",
-    "lying-content-length": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}",
-    "bad-chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n",
-    "unknown-encoding": b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 4\r\n\r\nabcd",
-    "corrupt-gzip": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 14\r\n\r\n\x1f\x8b\x08\x00garbage!!",
+    # case: (bytes, message)
+    "header-bomb": (b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+                    "sent a malformed HTTP response: ClientResponseError: Got more than 8190 bytes"),
+    "bad-status-line": (b"HTTP/1.1 ok fine\r\n\r\n",
+                        "sent a malformed HTTP response: ClientResponseError: Bad status line"),
+    "not-http": (b"\x00\x01\x02 garbage \xff\xfe\r\n\r\n",
+                 "sent a malformed HTTP response: ClientResponseError: Bad status line"),
+    "short-body": (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}",
+                   "sent a malformed HTTP response: ClientPayloadError: Response payload is not completed"),
+    "bad-chunked": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n",
+                    "sent a malformed HTTP response: ClientResponseError: Invalid character in chunk size"),
+    "unknown-encoding": (b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 4\r\n\r\nabcd",
+                         "sent an encoding this client did not ask for: br"),
+    "corrupt-gzip": (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 20\r\n\r\n"
+                     b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + b"\xff" * 10,
+                     "sent a corrupt compressed body: Error -3 while decompressing data: invalid block type"),
+    "truncated-gzip": (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 13\r\n\r\n"
+                       b"\x1f\x8b\x08\x00garbage!!",
+                       "sent a truncated compressed body"),
 }
 
 
 @pytest.mark.parametrize("case", list(RAW))
-async def test_raw_garbage_is_a_typed_error(monkeypatch, socket_baseline, case):
-    server = RawServer(RAW[case])
+async def test_raw_garbage_is_a_protocol_error(monkeypatch, socket_baseline, case):
+    answer, words = RAW[case]
+    server = RawServer(answer)
     try:
         monkeypatch.setenv(ENV, server.url)
         outcome = await run(timeout=5)
     finally:
         server.close()
-    check_error(outcome, ResponseError if case != "lying-content-length" else Exception,
-                Exception, within=6)
-    error = outcome.error
-    from g4f_qwen_spaces.space import SpaceError
-
-    assert isinstance(error, SpaceError), type(error).__mro__
-    assert server.connections >= 1
+    error = check_error(outcome, ResponseError, SpaceProtocolError, f"The Space at {server.url} {words}", within=6)
+    assert error.url == server.url
+    assert server.connections == 1

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Optional
 
-from .errors import SpaceLimitError, SpaceProtocolError
+from .errors import SpaceLimitError, SpaceProtocolError, excerpt
 
 __all__ = ["Inflater", "Body", "read_body", "ACCEPT_ENCODING", "PIECE"]
 
@@ -26,7 +26,9 @@ PIECE = 256 * 1024
 class Inflater:
     """Incremental, bounded-step decoding of one ``Content-Encoding``."""
 
-    def __init__(self, encoding: Optional[str]) -> None:
+    def __init__(self, encoding: Optional[str], url: str = "") -> None:
+        self._where = f"The Space at {url}" if url else "The Space"
+        self._url = url or None
         coding = (encoding or "identity").strip().lower()
         self._raw_deflate_tried = False
         self._deflate = coding == "deflate"
@@ -38,7 +40,10 @@ class Inflater:
         elif coding == "deflate":
             self._decoder = zlib.decompressobj(zlib.MAX_WBITS)
         else:
-            raise SpaceProtocolError(f"The Space sent an encoding this client did not ask for: {coding:.40}")
+            raise SpaceProtocolError(
+                f"{self._where} sent an encoding this client did not ask for: {excerpt(coding, 40)}",
+                url=url or None,
+            )
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         """The decoded pieces of ``chunk``, each at most :data:`PIECE` bytes."""
@@ -57,7 +62,9 @@ class Inflater:
                     self._raw_deflate_tried = True
                     self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)
                     continue
-                raise SpaceProtocolError(f"The Space sent a corrupt compressed body: {error}") from error
+                raise SpaceProtocolError(
+                    f"{self._where} sent a corrupt compressed body: {error}", url=self._url
+                ) from error
             self._raw_deflate_tried = True
             data = self._decoder.unconsumed_tail
             if piece:
@@ -66,10 +73,13 @@ class Inflater:
                 return  # trailing bytes after the stream end are ignored
 
     def finish(self) -> Iterator[bytes]:
+        """What is left at the end of the body; a truncated compressed stream is an error."""
         if self._decoder is not None and not self._decoder.eof:
             rest = self._decoder.flush(PIECE)
             if rest:
                 yield rest
+            if not self._decoder.eof:
+                raise SpaceProtocolError(f"{self._where} sent a truncated compressed body", url=self._url)
 
 
 class Body:
@@ -86,7 +96,7 @@ class Body:
         self, chunks: AsyncIterator[bytes], encoding: Optional[str], limit: int, what: str, *, url: str = ""
     ) -> None:
         self._chunks = chunks.__aiter__()
-        inflater = Inflater(encoding)
+        inflater = Inflater(encoding, url)
         self._inflater: Optional[Inflater] = inflater if inflater.compressed else None
         self._pieces: Iterator[bytes] = iter(())
         self._done = False

@@ -8,11 +8,13 @@ every token, O(n²), and errors lost on Gradio 4/5).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
 from collections import deque
-from typing import Any, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional, TypeVar
 
 import aiohttp
 
@@ -33,6 +35,25 @@ CANCEL_TIMEOUT = 3.0
 CANCEL_GRACE = 1.0
 
 
+_T = TypeVar("_T")
+
+
+def boundary(method: Callable[..., Awaitable[_T]]) -> Callable[..., Awaitable[_T]]:
+    """Whatever a client method fails with leaves it as the :class:`SpaceError` family."""
+
+    @functools.wraps(method)
+    async def guarded(self: SpaceClient, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return await method(self, *args, **kwargs)
+        except Exception as error:
+            mapped = self.map_error(error)
+            if mapped is error:
+                raise
+            raise mapped from error
+
+    return guarded
+
+
 class SpaceClient(SpaceHTTP):
     """One request's connection to a Space (open it with ``async with``)."""
 
@@ -41,6 +62,7 @@ class SpaceClient(SpaceHTTP):
         self.cache = cache
         self.session_hash = secrets.token_hex(6)
 
+    @boundary
     async def endpoint(self, api_name: str) -> tuple[SpaceConfig, Endpoint]:
         """The config and the endpoint named ``api_name``.
 
@@ -57,6 +79,7 @@ class SpaceClient(SpaceHTTP):
         config = await self.config(refresh=True)
         return config, config.endpoint(api_name)
 
+    @boundary
     async def config(self, *, refresh: bool = False) -> SpaceConfig:
         """The app's config, from the process cache when fresh."""
         if not refresh:
@@ -74,6 +97,7 @@ class SpaceClient(SpaceHTTP):
         self.cache.put(config)
         return config
 
+    @boundary
     async def upload(self, config: SpaceConfig, image: ImageFile) -> dict:
         """Upload one file; return the FileData that references it in a call."""
         form = aiohttp.FormData()
@@ -88,9 +112,10 @@ class SpaceClient(SpaceHTTP):
                 f"The Space did not accept the upload (it answered {excerpt(str(paths), 80)})"
             )
         if len(paths[0]) > 4096:
-            raise SpaceProtocolError("The Space answered the upload with an absurdly long path")
+            raise SpaceProtocolError("The Space answered the upload with an absurdly long path", url=self.base_url)
         return file_data(paths[0], image)
 
+    @boundary
     async def submit(self, config: SpaceConfig, endpoint: Endpoint, data: list) -> "Job":
         """Join the queue and open the event stream; iterate the returned job for updates."""
         payload = {
@@ -109,7 +134,7 @@ class SpaceClient(SpaceHTTP):
             raise
         event_id = joined.get("event_id") if isinstance(joined, dict) else None
         if not isinstance(event_id, str):
-            raise SpaceProtocolError(f"The Space did not queue the job: {excerpt(str(joined), 120)}")
+            raise SpaceProtocolError(f"The Space did not queue the job: {excerpt(joined, 120)}", url=self.base_url)
         job = Job(self, config, endpoint, event_id)
         try:
             await job.open()
@@ -190,7 +215,7 @@ class Job:
             await self._read()
         update = self._pending.popleft()
         if isinstance(update, Exception):
-            raise update
+            raise self.client.map_error(update, True)
         return update
 
     async def _read(self) -> None:
@@ -208,9 +233,9 @@ class Job:
             raise mapped from error
         try:
             updates = self.state.feed(batch)
-        except SpaceError:
+        except SpaceError as error:
             self.finished = True  # the job is over on the Space's side
-            raise
+            raise self.client.map_error(error, True)
         except Exception as error:  # a validation gap: still one error family
             self.finished = True
             raise self.client.map_error(error, True) from error

@@ -318,7 +318,11 @@ class SpaceHTTP:
 
     def map_error(self, error: BaseException, stream: bool = False) -> BaseException:
         """The one mapping into the :class:`SpaceError` family (others, e.g. cancellation, unchanged)."""
-        if isinstance(error, SpaceError) or not isinstance(error, Exception):
+        if isinstance(error, SpaceError):
+            if error.url is None:  # raised by a pure parser, which cannot know where
+                error.url = self.base_url
+            return error
+        if not isinstance(error, Exception):
             return error
         if isinstance(error, aiohttp.ClientError):
             return self.connection_error(error)
@@ -348,6 +352,14 @@ class SpaceHTTP:
             )
         if isinstance(error, aiohttp.ServerTimeoutError):
             return self.timeout_error(True)
+        if isinstance(error, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError)):
+            # aiohttp's parser refused the bytes: an answer, but not HTTP as it should be.
+            detail = getattr(error, "message", None) or str(error)
+            return SpaceProtocolError(
+                f"The Space at {self.base_url} sent a malformed HTTP response: "
+                f"{type(error).__name__}: {excerpt(str(detail), 120)}",
+                url=self.base_url,
+            )
         reason = type(error).__name__
         detail = getattr(error, "os_error", None) or getattr(error, "strerror", None) or error
         return SpaceConnectionError(
