@@ -44,8 +44,9 @@ class SSEParser:
     def feed(self, chunk: bytes) -> list[bytes]:
         """Add a chunk; return the data payloads of the events it completed."""
         buffer = self._buffer
+        split_crlf = buffer[-1:] == b"\r"  # a CRLF cut between two chunks
         buffer += chunk
-        if b"\r" in chunk:
+        if split_crlf or b"\r" in chunk:
             # Gradio sends LF only; normalise CRLF so one code path serves all.
             start = max(self._scanned - 1, 0)
             buffer[start:] = buffer[start:].replace(b"\r\n", b"\n")
