@@ -325,6 +325,29 @@ async def test_another_hosts_error_body_is_never_quoted(space, fault_factory):
     assert other.requests == []
 
 
+async def test_a_redirect_to_the_status_page_reports_the_state_without_the_token(space, fault_factory, monkeypatch):
+    """Hugging Face sends a sleeping Space's visitors to its page on huggingface.co;
+    here a second loopback host stands in for it (policy patched to plain http)."""
+    from g4f_qwen_spaces.space import http
+
+    status_page = fault_factory(host="127.0.0.2")
+    status_page.route("GET", "/spaces/Qwen/QVQ", respond(
+        200, "<html><body>This Space is sleeping due to inactivity " + TOKEN + "</body></html>",
+        content_type="text/html"))
+    monkeypatch.setattr(http, "STATUS_HOSTS", ("127.0.0.2",))
+    monkeypatch.setattr(http, "STATUS_SCHEME", "http")
+    space.route("GET", "/config", respond(302, "", headers={"Location": f"{status_page.url}/spaces/Qwen/QVQ"}))
+    outcome = await run(api_key=TOKEN)
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == (
+        f"The Space at {space.url} is sleeping (waking it up takes a minute or two) "
+        "(redirected to its Hugging Face page)"
+    )
+    assert [r.path for r in status_page.requests] == ["/spaces/Qwen/QVQ"]
+    assert "authorization" not in status_page.requests[0].headers
+    assert space.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
 # -- secrets -----------------------------------------------------------------------
 
 

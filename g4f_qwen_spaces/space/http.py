@@ -55,6 +55,7 @@ MAX_REDIRECTS = 5
 #: Where a Space may send us besides its own origin: its status page on
 #: Hugging Face (https only; read for the state, never sent the token).
 STATUS_HOSTS = ("huggingface.co",)
+STATUS_SCHEME = "https"
 
 _SPACE_STATES = (
     ("runtime error", "has a runtime error"),
@@ -297,7 +298,7 @@ class SpaceHTTP:
             return location
         parts = urlsplit(location)
         host = (parts.hostname or "").lower()
-        if parts.scheme == "https" and host in STATUS_HOSTS and "@" not in parts.netloc:
+        if parts.scheme == STATUS_SCHEME and host in STATUS_HOSTS and "@" not in parts.netloc:
             return location
         raise SpaceStatusError(
             f"The Space at {self.base_url} redirected to another host ({excerpt(host or '?', 60)}); "
