@@ -25,6 +25,7 @@ from g4f.errors import ResponseError, ResponseStatusError, TimeoutError as G4FTi
 
 from g4f_qwen_spaces import Qwen_QVQ_72B
 from g4f_qwen_spaces.space import (
+    SpaceConnectionError,
     SpaceInputError,
     SpaceLimitError,
     SpaceProtocolError,
@@ -436,8 +437,7 @@ RAW = {
                         "sent a malformed HTTP response: ClientResponseError: Bad status line"),
     "not-http": (b"\x00\x01\x02 garbage \xff\xfe\r\n\r\n",
                  "sent a malformed HTTP response: ClientResponseError: Bad status line"),
-    "short-body": (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}",
-                   "sent a malformed HTTP response: ClientPayloadError: Response payload is not completed"),
+
     "bad-chunked": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n",
                     "sent a malformed HTTP response: ClientResponseError: Invalid character in chunk size"),
     "unknown-encoding": (b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 4\r\n\r\nabcd",
@@ -449,6 +449,18 @@ RAW = {
                        b"\x1f\x8b\x08\x00garbage!!",
                        "sent a truncated compressed body"),
 }
+
+
+async def test_a_body_shorter_than_announced_is_a_connection_error(monkeypatch, socket_baseline):
+    server = RawServer(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}")
+    try:
+        monkeypatch.setenv(ENV, server.url)
+        outcome = await run(timeout=5)
+    finally:
+        server.close()
+    check_error(outcome, ResponseError, SpaceConnectionError,
+                f"Cannot reach the Space at {server.url}: ClientPayloadError: Response payload is not completed",
+                within=6)
 
 
 @pytest.mark.parametrize("case", list(RAW))

@@ -8,14 +8,14 @@ breakers) and ``except SpaceQuotaError`` (our users) both keep working.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 from g4f.errors import (
     G4FError,
     MissingAuthError,
     RateLimitError,
     ResponseError,
     ResponseStatusError,
+)
+from g4f.errors import (
     TimeoutError as G4FTimeoutError,
 )
 
@@ -93,12 +93,12 @@ def translate(error: space.SpaceError) -> space.SpaceError:
     return typed.with_traceback(error.__traceback__)
 
 
-def redact_chain(error: BaseException, token: Optional[str]) -> None:
+def redact_chain(error: BaseException, token: str | None) -> None:
     """Remove the token from every message in an exception's chain, in place."""
     if not token:
         return
     seen: set[int] = set()
-    current: Optional[BaseException] = error
+    current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if any(isinstance(a, str) and token in a for a in current.args):

@@ -15,16 +15,24 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import PurePath
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..space.errors import SpaceInputError
-from ..space.files import EXTENSIONS, MAX_IMAGE_BYTES, ImageFile, download, image_type, safe_name, verify_image
+from ..space.files import (
+    EXTENSIONS,
+    MAX_IMAGE_BYTES,
+    ImageFile,
+    download,
+    image_type,
+    safe_name,
+    verify_image,
+)
 from ..space.http import SpaceHTTP
 
 __all__ = ["collect_media", "load_image"]
 
-def collect_media(media: Optional[Iterable[Any]], messages: list) -> list[tuple[Any, Optional[str]]]:
+def collect_media(media: Iterable[Any] | None, messages: list) -> list[tuple[Any, str | None]]:
     """All images of a request: ``image_url`` parts of the last user turn, then ``media``."""
     try:
         from g4f.tools.media import merge_media
@@ -49,7 +57,7 @@ def collect_media(media: Optional[Iterable[Any]], messages: list) -> list[tuple[
     return items
 
 
-def _merge_media(media: Optional[list], messages: list) -> Iterator[tuple[Any, Optional[str]]]:
+def _merge_media(media: list | None, messages: list) -> Iterator[tuple[Any, str | None]]:
     buffer: list = []
     for message in messages:
         if message.get("role") != "user":
@@ -67,7 +75,7 @@ def _merge_media(media: Optional[list], messages: list) -> Iterator[tuple[Any, O
 
 
 async def load_image(
-    item: Any, name: Optional[str], http: SpaceHTTP, *, limit: int = MAX_IMAGE_BYTES
+    item: Any, name: str | None, http: SpaceHTTP, *, limit: int = MAX_IMAGE_BYTES
 ) -> ImageFile:
     """Read, validate and name one image; raise :class:`SpaceInputError` if unusable.
 
@@ -98,7 +106,7 @@ def _image_type(data: bytes) -> str:
     from g4f.image import is_accepted_format
 
     try:
-        mime: Optional[str] = is_accepted_format(data)
+        mime: str | None = is_accepted_format(data)
     except ValueError:
         mime = None
     if mime not in EXTENSIONS:

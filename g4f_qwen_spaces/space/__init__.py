@@ -9,7 +9,6 @@ Nothing here imports g4f (the providers add g4f's error types).
 """
 from .client import SpaceClient
 from .config import CONFIG_CACHE, Component, Endpoint, SpaceConfig
-from .limits import DEFAULT_LIMITS, Limits
 from .errors import (
     SpaceAppError,
     SpaceAuthError,
@@ -22,6 +21,7 @@ from .errors import (
     SpaceStatusError,
     SpaceTimeoutError,
 )
+from .limits import DEFAULT_LIMITS, Limits
 from .queue import Completed, Generating, QueueStatus
 from .text import TextTracker
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Optional
+from typing import Any
 
 from .errors import SpaceLimitError, SpaceProtocolError, excerpt
 
@@ -26,7 +26,7 @@ PIECE = 256 * 1024
 class Inflater:
     """Incremental, bounded-step decoding of one ``Content-Encoding``."""
 
-    def __init__(self, encoding: Optional[str], url: str = "") -> None:
+    def __init__(self, encoding: str | None, url: str = "") -> None:
         self._where = f"The Space at {url}" if url else "The Space"
         self._url = url or None
         coding = (encoding or "identity").strip().lower()
@@ -34,7 +34,7 @@ class Inflater:
         self._deflate = coding == "deflate"
         self.compressed = coding not in ("identity", "")
         if not self.compressed:
-            self._decoder: Optional[Any] = None
+            self._decoder: Any | None = None
         elif coding in ("gzip", "x-gzip"):
             self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif coding == "deflate":
@@ -93,11 +93,11 @@ class Body:
     __slots__ = ("_chunks", "_inflater", "_pieces", "_done", "limit", "what", "url", "total")
 
     def __init__(
-        self, chunks: AsyncIterator[bytes], encoding: Optional[str], limit: int, what: str, *, url: str = ""
+        self, chunks: AsyncIterator[bytes], encoding: str | None, limit: int, what: str, *, url: str = ""
     ) -> None:
         self._chunks = chunks.__aiter__()
         inflater = Inflater(encoding, url)
-        self._inflater: Optional[Inflater] = inflater if inflater.compressed else None
+        self._inflater: Inflater | None = inflater if inflater.compressed else None
         self._pieces: Iterator[bytes] = iter(())
         self._done = False
         self.limit = limit
@@ -105,7 +105,7 @@ class Body:
         self.url = url
         self.total = 0
 
-    def __aiter__(self) -> "Body":
+    def __aiter__(self) -> Body:
         return self
 
     async def __anext__(self) -> bytes:
@@ -132,7 +132,7 @@ class Body:
 
 
 async def read_body(
-    chunks: AsyncIterator[bytes], encoding: Optional[str], limit: int, what: str,
+    chunks: AsyncIterator[bytes], encoding: str | None, limit: int, what: str,
     *, url: str = "", truncate: bool = False,
 ) -> bytes:
     """A whole body up to ``limit`` bytes; past it an error, or with ``truncate`` its head."""

@@ -8,7 +8,8 @@ send the one the Space's config declares.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .config import Component
 from .diff import Rope
@@ -17,7 +18,7 @@ __all__ = ["chatbot_format", "history_value", "answer_node"]
 
 TUPLES, MESSAGES, PARTS = "tuples", "messages", "parts"
 
-Pair = tuple[Optional[str], Optional[str]]
+Pair = tuple[str | None, str | None]
 
 
 def chatbot_format(component: Component, major: int) -> str:
@@ -27,11 +28,11 @@ def chatbot_format(component: Component, major: int) -> str:
     return MESSAGES if component.props.get("type") == "messages" else TUPLES
 
 
-def history_value(pairs: Sequence[Pair], style: str) -> list:
+def history_value(pairs: Sequence[Pair], style: str) -> list[Any]:
     """Earlier turns in the given wire format."""
     if style == TUPLES:
         return [[user, bot] for user, bot in pairs]
-    history: list = []
+    history: list[Any] = []
     for user, bot in pairs:
         for role, text in (("user", user), ("assistant", bot)):
             if text is None:

@@ -14,16 +14,16 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 
 from .config import CONFIG_CACHE, ConfigCache, Endpoint, SpaceConfig
 from .errors import SpaceConnectionError, SpaceError, SpaceProtocolError, excerpt
 from .files import ImageFile, file_data
-from .http import SpaceHTTP
-from .redact import install_filter
+from .http import Request, SpaceHTTP
 from .queue import Completed, EventState, Update
+from .redact import install_filter
 from .sse import SSEBatches
 
 __all__ = ["SpaceClient", "Job"]
@@ -98,7 +98,7 @@ class SpaceClient(SpaceHTTP):
         return config
 
     @boundary
-    async def upload(self, config: SpaceConfig, image: ImageFile) -> dict:
+    async def upload(self, config: SpaceConfig, image: ImageFile) -> dict[str, Any]:
         """Upload one file; return the FileData that references it in a call."""
         form = aiohttp.FormData()
         form.add_field("files", image.data, filename=image.name, content_type=image.mime)
@@ -112,11 +112,13 @@ class SpaceClient(SpaceHTTP):
                 f"The Space did not accept the upload (it answered {excerpt(str(paths), 80)})"
             )
         if len(paths[0]) > 4096:
-            raise SpaceProtocolError("The Space answered the upload with an absurdly long path", url=self.base_url)
+            raise SpaceProtocolError(
+                "The Space answered the upload with an absurdly long path", url=self.base_url
+            )
         return file_data(paths[0], image)
 
     @boundary
-    async def submit(self, config: SpaceConfig, endpoint: Endpoint, data: list) -> "Job":
+    async def submit(self, config: SpaceConfig, endpoint: Endpoint, data: list[Any]) -> Job:
         """Join the queue and open the event stream; iterate the returned job for updates."""
         payload = {
             "data": data,
@@ -134,7 +136,9 @@ class SpaceClient(SpaceHTTP):
             raise
         event_id = joined.get("event_id") if isinstance(joined, dict) else None
         if not isinstance(event_id, str):
-            raise SpaceProtocolError(f"The Space did not queue the job: {excerpt(joined, 120)}", url=self.base_url)
+            raise SpaceProtocolError(
+                f"The Space did not queue the job: {excerpt(joined, 120)}", url=self.base_url
+            )
         job = Job(self, config, endpoint, event_id)
         try:
             await job.open()
@@ -185,19 +189,19 @@ class Job:
         self.event_id = event_id
         self.state = EventState(event_id, major=config.major, base_url=client.base_url)
         self.finished = False
-        self._request = None
-        self._batches: Optional[SSEBatches] = None
-        self._pending: deque = deque()
+        self._request: Request | None = None
+        self._batches: SSEBatches | None = None
+        self._pending: deque[Update | Exception] = deque()
 
     async def open(self) -> None:
-        self._request = self.client.request(
+        self._request = request = self.client.request(
             "GET",
             self.config.url("/queue/data"),
             params={"session_hash": self.client.session_hash},
             headers={"Accept": "text/event-stream"},
             stream=True,
         )
-        response = await self._request.__aenter__()
+        response = await request.__aenter__()
         limits = self.client.limits
         self._batches = SSEBatches(
             self.client.body(response, limits.stream, "the event stream"),
@@ -205,7 +209,7 @@ class Job:
             check=self.client.remaining,
         )
 
-    def __aiter__(self) -> "Job":
+    def __aiter__(self) -> Job:
         return self
 
     async def __anext__(self) -> Update:
@@ -219,6 +223,8 @@ class Job:
         return update
 
     async def _read(self) -> None:
+        if self._batches is None:
+            raise RuntimeError("Job.open() was not awaited")
         try:
             batch = await self._batches.__anext__()
         except StopAsyncIteration:
@@ -235,7 +241,7 @@ class Job:
             updates = self.state.feed(batch)
         except SpaceError as error:
             self.finished = True  # the job is over on the Space's side
-            raise self.client.map_error(error, True)
+            raise self.client.map_error(error, True) from error.__cause__
         except Exception as error:  # a validation gap: still one error family
             self.finished = True
             raise self.client.map_error(error, True) from error

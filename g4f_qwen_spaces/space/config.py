@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from .errors import SpaceProtocolError, excerpt
 
@@ -23,7 +23,7 @@ class Component:
 
     id: int
     type: str
-    props: dict = field(default_factory=dict, repr=False)
+    props: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def default(self) -> Any:
@@ -42,7 +42,7 @@ class Endpoint:
 
     api_name: str
     fn_index: int
-    trigger_id: Optional[int]
+    trigger_id: int | None
     inputs: tuple[Component, ...]
     outputs: tuple[Component, ...]
     queued: bool = True
@@ -57,9 +57,9 @@ class SpaceConfig:
     version: str
     api_prefix: str
     protocol: str
-    components: dict
-    dependencies: tuple
-    max_file_size: Optional[int] = None
+    components: dict[int, Component]
+    dependencies: tuple[dict[str, Any], ...]
+    max_file_size: int | None = None
 
     @classmethod
     def parse(cls, base_url: str, raw: Any) -> SpaceConfig:
@@ -87,7 +87,7 @@ class SpaceConfig:
             protocol=_text(raw, "protocol", base_url),
             components=components,
             dependencies=tuple(dependencies),
-            max_file_size=max_file_size if _is_int(max_file_size) and max_file_size > 0 else None,
+            max_file_size=max_file_size if isinstance(max_file_size, int) and max_file_size > 0 else None,
         )
 
     @property
@@ -209,7 +209,7 @@ class ConfigCache:
         self._items: dict[str, tuple[float, SpaceConfig]] = {}
         self._lock = threading.Lock()
 
-    def get(self, base_url: str) -> Optional[SpaceConfig]:
+    def get(self, base_url: str) -> SpaceConfig | None:
         with self._lock:
             item = self._items.get(base_url)
             if item is None:
@@ -223,7 +223,7 @@ class ConfigCache:
         with self._lock:
             self._items[config.base_url] = (time.monotonic() + self.ttl, config)
 
-    def invalidate(self, base_url: Optional[str] = None) -> None:
+    def invalidate(self, base_url: str | None = None) -> None:
         with self._lock:
             if base_url is None:
                 self._items.clear()

@@ -50,7 +50,7 @@ class Rope:
             return str(self) == str(other)
         return NotImplemented
 
-    __hash__ = None  # mutable
+    __hash__ = None  # type: ignore[assignment]  # mutable
 
     def __repr__(self) -> str:
         return f"Rope({str(self)!r})"

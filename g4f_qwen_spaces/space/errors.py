@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, Optional
+from typing import Any
 
 from .redact import redact
 
@@ -36,7 +36,7 @@ __all__ = [
 class SpaceError(Exception):
     """The root: a Space call failed. ``url`` and ``status`` say where and how."""
 
-    def __init__(self, message: str, status: Optional[int] = None, *, url: Optional[str] = None) -> None:
+    def __init__(self, message: str, status: int | None = None, *, url: str | None = None) -> None:
         super().__init__(redact(message))
         self.status = status
         self.url = url
@@ -60,10 +60,10 @@ class SpaceQuotaError(SpaceError):
     def __init__(
         self,
         message: str,
-        retry_after: Optional[float] = None,
+        retry_after: float | None = None,
         *,
-        status: Optional[int] = None,
-        url: Optional[str] = None,
+        status: int | None = None,
+        url: str | None = None,
     ) -> None:
         super().__init__(message, status, url=url)
         self.retry_after = retry_after
@@ -80,7 +80,7 @@ class SpaceProtocolError(SpaceError):
 class SpaceLimitError(SpaceProtocolError):
     """The Space sent more than a named limit allows (``limit`` names it)."""
 
-    def __init__(self, message: str, limit: str, *, url: Optional[str] = None) -> None:
+    def __init__(self, message: str, limit: str, *, url: str | None = None) -> None:
         super().__init__(message, url=url)
         self.limit = limit
 

@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -62,7 +62,7 @@ class ImageFile:
         return f"ImageFile(name={self.name!r}, mime={self.mime!r}, size={len(self.data)})"
 
 
-def image_type(data: bytes) -> Optional[str]:
+def image_type(data: bytes) -> str | None:
     """The MIME type of an image a Space accepts, from its magic bytes; None otherwise."""
     for magic, mime in _MAGIC:
         if data.startswith(magic):
@@ -90,7 +90,7 @@ async def download(
     session: aiohttp.ClientSession,
     *,
     timeout: float,
-    proxy: Optional[str] = None,
+    proxy: str | None = None,
     limit: int = MAX_IMAGE_BYTES,
 ) -> bytes:
     """The bytes at an image URL, within ``timeout`` seconds and ``limit`` bytes."""
@@ -102,7 +102,8 @@ async def download(
             if response.status != 200:
                 raise SpaceInputError(f"The image URL answered {response.status}")
             data = bytearray()
-            body = Body(response.content.iter_any(), response.headers.get("Content-Encoding"), limit, "the image")
+            encoding = response.headers.get("Content-Encoding")
+            body = Body(response.content.iter_any(), encoding, limit, "the image")
             async for piece in body:
                 data += piece
             return bytes(data)
@@ -137,7 +138,7 @@ async def _check_public(url: str) -> None:
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 
-def safe_name(name: Optional[str], mime: str) -> str:
+def safe_name(name: str | None, mime: str) -> str:
     """A plain file name: no directories, no odd characters, the right extension."""
     extension = EXTENSIONS[mime]
     base = PurePath(str(name).replace("\\", "/")).name if name else ""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -79,19 +79,19 @@ class Request:
     __slots__ = ("_http", "_args", "_stream", "response")
 
     def __init__(
-        self, http: SpaceHTTP, method: str, url: str, stream: bool, headers: Optional[dict[str, str]],
+        self, http: SpaceHTTP, method: str, url: str, stream: bool, headers: dict[str, str] | None,
         kwargs: dict[str, Any],
     ) -> None:
         self._http = http
         self._args = (method, url, stream, headers, kwargs)
         self._stream = stream
-        self.response: Optional[aiohttp.ClientResponse] = None
+        self.response: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
         self.response = await self._http._send(*self._args)
         return self.response
 
-    async def __aexit__(self, kind: Any, error: Optional[BaseException], traceback: Any) -> None:
+    async def __aexit__(self, kind: Any, error: BaseException | None, traceback: Any) -> None:
         self.close()
         if error is not None:
             mapped = self._http.map_error(error, self._stream)
@@ -106,7 +106,7 @@ class Request:
             self.response = None
 
 
-def origin_of(url: str) -> tuple[str, str, Optional[int]]:
+def origin_of(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with default ports filled in: what "same origin" compares."""
     parts = urlsplit(url)
     try:
@@ -128,9 +128,11 @@ def check_base_url(url: str, name: str = "") -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SpaceInputError(f"{label} is not an http(s) URL with a host")
     if parts.query or parts.fragment or "@" in parts.netloc or "\\" in url:
-        raise SpaceInputError(f"{name or 'A Space URL'} must be a plain base URL (no credentials, query or fragment)")
+        raise SpaceInputError(
+            f"{name or 'A Space URL'} must be a plain base URL (no credentials, query or fragment)"
+        )
     try:
-        parts.port
+        _ = parts.port  # raises on a malformed port
     except ValueError:
         raise SpaceInputError(f"{label} has an invalid port") from None
     return url.rstrip("/")
@@ -143,13 +145,13 @@ class SpaceHTTP:
         self,
         base_url: str,
         *,
-        token: Optional[str] = None,
-        proxy: Optional[str] = None,
-        timeout: Optional[float] = None,
-        stall_timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
+        token: str | None = None,
+        proxy: str | None = None,
+        timeout: float | None = None,
+        stall_timeout: float | None = None,
+        connect_timeout: float | None = None,
         url_hint: str = "",
-        limits: Optional[Limits] = None,
+        limits: Limits | None = None,
     ) -> None:
         # Checked here, before any connection: bad values never reach a socket.
         self.base_url = check_base_url(base_url)
@@ -168,7 +170,7 @@ class SpaceHTTP:
         self.deadline = time.monotonic() + self.total
         self.limits = limits or Limits.from_env()
         self.url_hint = url_hint
-        self._session: Optional[aiohttp.ClientSession] = None
+        self._session: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:  # never shows the token
         return f"SpaceHTTP({self.base_url!r}, token={'set' if self._token else 'none'})"
@@ -227,7 +229,7 @@ class SpaceHTTP:
             sock_read=self.stall_timeout,
         )
 
-    def _headers(self, url: str, headers: Optional[dict[str, str]]) -> dict[str, str]:
+    def _headers(self, url: str, headers: dict[str, str] | None) -> dict[str, str]:
         result = dict(headers or {})
         if self._token and origin_of(url) == self._origin:
             result["Authorization"] = f"Bearer {self._token}"
@@ -244,7 +246,7 @@ class SpaceHTTP:
         url: str,
         *,
         stream: bool = False,
-        headers: Optional[dict[str, str]] = None,
+        headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> Request:
         """``async with http.request(...) as response``: sent, redirected, status-checked."""
@@ -255,7 +257,7 @@ class SpaceHTTP:
         return Request(self, method, url, stream, headers, kwargs)
 
     async def _send(
-        self, method: str, url: str, stream: bool, headers: Optional[dict[str, str]], kwargs: dict[str, Any]
+        self, method: str, url: str, stream: bool, headers: dict[str, str] | None, kwargs: dict[str, Any]
     ) -> aiohttp.ClientResponse:
         response = None
         try:
@@ -330,11 +332,11 @@ class SpaceHTTP:
         if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
             return self.timeout_error(stream)
         if isinstance(error, UnicodeError):
-            return SpaceProtocolError(f"The Space at {self.base_url} sent text that is not UTF-8", url=self.base_url)
+            return self._protocol("sent text that is not UTF-8")
         if isinstance(error, RecursionError):
-            return SpaceProtocolError(f"The Space at {self.base_url} sent data nested too deeply", url=self.base_url)
+            return self._protocol("sent data nested too deeply")
         if isinstance(error, MemoryError):
-            return SpaceProtocolError(f"The Space at {self.base_url} sent more than fits in memory", url=self.base_url)
+            return self._protocol("sent more than fits in memory")
         if isinstance(error, (json.JSONDecodeError, *_DATA_ERRORS)):
             return SpaceProtocolError(
                 f"The Space at {self.base_url} sent data this client cannot use ({type(error).__name__})",
@@ -343,6 +345,9 @@ class SpaceHTTP:
         return SpaceError(
             f"The call to the Space at {self.base_url} failed: {type(error).__name__}", url=self.base_url
         )
+
+    def _protocol(self, what: str) -> SpaceProtocolError:
+        return SpaceProtocolError(f"The Space at {self.base_url} {what}", url=self.base_url)
 
     def connection_error(self, error: BaseException) -> SpaceError:
         connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", ())
@@ -353,7 +358,7 @@ class SpaceHTTP:
             )
         if isinstance(error, aiohttp.ServerTimeoutError):
             return self.timeout_error(True)
-        if isinstance(error, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError)):
+        if isinstance(error, aiohttp.ClientResponseError):
             # aiohttp's parser refused the bytes: an answer, but not HTTP as it should be.
             detail = getattr(error, "message", None) or str(error)
             return SpaceProtocolError(
@@ -447,7 +452,7 @@ class SpaceHTTP:
             f"The Space at {where} answered {status}: {excerpt(detail or body, 160)}", status, url=where
         )
 
-    async def json(self, response: aiohttp.ClientResponse, what: str, limit: Optional[int] = None) -> Any:
+    async def json(self, response: aiohttp.ClientResponse, what: str, limit: int | None = None) -> Any:
         """The JSON body of a 200 answer (at most ``limit`` bytes), or a protocol error."""
         data = await read_body(
             response.content.iter_any(),
@@ -464,15 +469,18 @@ class SpaceHTTP:
         """A 200 HTML page where JSON was expected: the Space is not serving its app."""
         if _looks_like_html(response, body):
             state = _space_state(body) or "is not serving its app"
-            raise SpaceStatusError(f"The Space at {self.base_url} {state}", response.status, url=self.base_url)
+            where = self.base_url
+            raise SpaceStatusError(f"The Space at {where} {state}", response.status, url=where)
 
 
-def decode_json_body(body: str, context: str, url: Optional[str] = None) -> Any:
+def decode_json_body(body: str, context: str, url: str | None = None) -> Any:
     """``json.loads`` with every failure (syntax, depth) as a protocol error."""
     try:
         return json.loads(body)
     except ValueError:
-        raise SpaceProtocolError(f"{context} something that is not JSON: {excerpt(body, 120)}", url=url) from None
+        raise SpaceProtocolError(
+            f"{context} something that is not JSON: {excerpt(body, 120)}", url=url
+        ) from None
     except RecursionError:
         raise SpaceProtocolError(f"{context} JSON nested too deeply", url=url) from None
 
@@ -483,7 +491,7 @@ def _looks_like_html(response: aiohttp.ClientResponse, body: str) -> bool:
     )
 
 
-def _space_state(body: str) -> Optional[str]:
+def _space_state(body: str) -> str | None:
     lowered = body.lower()
     for marker, state in _SPACE_STATES:
         if marker in lowered:
@@ -504,6 +512,6 @@ def _json_detail(body: str) -> str:
     return ""
 
 
-def _retry_after(response: aiohttp.ClientResponse) -> Optional[float]:
+def _retry_after(response: aiohttp.ClientResponse) -> float | None:
     value = response.headers.get("Retry-After", "")
     return float(value) if value.isdigit() and len(value) < 9 else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import Any
 
 from .errors import SpaceInputError
 
@@ -54,7 +54,7 @@ class Limits:
     error_body: int = 8 * KIB
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         raw = os.environ.get(STREAM_ENV, "").strip()
         if not raw:
             return DEFAULT_LIMITS
@@ -84,7 +84,7 @@ def default_deadline() -> float:
     return positive(raw, DEADLINE_ENV) if raw else DEFAULT_DEADLINE
 
 
-def optional_seconds(value: Any, what: str) -> Optional[float]:
+def optional_seconds(value: Any, what: str) -> float | None:
     """``None``/"" stay unset; anything else must be finite and positive."""
     if value is None or value == "":
         return None

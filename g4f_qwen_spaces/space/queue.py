@@ -9,11 +9,18 @@ from __future__ import annotations
 import ast
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 from .diff import apply_ops
-from .errors import SpaceAppError, SpaceError, SpaceProtocolError, SpaceQuotaError, excerpt
+from .errors import (
+    SpaceAppError,
+    SpaceError,
+    SpaceProtocolError,
+    SpaceQuotaError,
+    excerpt,
+)
 from .redact import install_filter
 from .sse import decode_json
 
@@ -27,9 +34,9 @@ install_filter(log)
 class QueueStatus:
     """The job waits in the Space's queue (``rank`` 0 = next) or has started."""
 
-    rank: Optional[int] = None
-    queue_size: Optional[int] = None
-    eta: Optional[float] = None
+    rank: int | None = None
+    queue_size: int | None = None
+    eta: float | None = None
     started: bool = False
 
     def describe(self) -> str:
@@ -49,17 +56,17 @@ class QueueStatus:
 class Generating:
     """Output values after the messages of one network read were applied."""
 
-    values: list
+    values: list[Any]
 
 
 @dataclass
 class Completed:
     """The final output values."""
 
-    values: list
+    values: list[Any]
 
 
-Update = Union[QueueStatus, Generating, Completed]
+Update = QueueStatus | Generating | Completed
 
 
 class EventState:
@@ -70,12 +77,12 @@ class EventState:
         self.major = major
         self.base_url = base_url
         self.url = base_url or None
-        self.values: Optional[list] = None
+        self.values: list[Any] | None = None
         self.completed = False
         self.closed = False
         #: An error that arrived in a batch after some output: raise it once
         #: the updates before it were delivered.
-        self.failure: Optional[Exception] = None
+        self.failure: Exception | None = None
 
     def feed(self, messages: Iterable[Any]) -> list[Update]:
         """Apply a batch of messages (dicts or raw JSON payloads); return the updates.
@@ -92,17 +99,17 @@ class EventState:
                     message = decode_json(message)
                 generated = self._apply(message, updates) or generated
         except SpaceError as error:
-            if generated:
+            if generated and self.values is not None:
                 updates.append(Generating(self.values))
             if not updates:
                 raise
             self.failure = error
             return updates
-        if generated and not (updates and isinstance(updates[-1], Completed)):
+        if generated and self.values is not None and not (updates and isinstance(updates[-1], Completed)):
             updates.append(Generating(self.values))  # a completion carries full values
         return updates
 
-    def _apply(self, message: Any, updates: list) -> bool:
+    def _apply(self, message: Any, updates: list[Update]) -> bool:
         """Handle one message; True when it changed the output values."""
         if not isinstance(message, dict):
             raise SpaceProtocolError(f"Unexpected event from the Space: {excerpt(message)}", url=self.url)
@@ -137,7 +144,7 @@ class EventState:
         # "heartbeat", "progress", "process_streaming" and future kinds: nothing to do.
         return False
 
-    def _generating(self, message: dict) -> None:
+    def _generating(self, message: dict[str, Any]) -> None:
         output = message.get("output")
         if not isinstance(output, dict) or not isinstance(output.get("data"), list):
             if message.get("success") is False or (isinstance(output, dict) and output.get("error")):
@@ -153,7 +160,7 @@ class EventState:
             if ops:
                 self.values[index] = apply_ops(self.values[index], ops)
 
-    def _completed(self, message: dict) -> Completed:
+    def _completed(self, message: dict[str, Any]) -> Completed:
         self.completed = True
         output = message.get("output")
         if message.get("success") is False:
@@ -172,7 +179,7 @@ _RETRY_IN = re.compile(r"(?:retry|try again)\s+in\s+(?:(\d+):)?(\d+):(\d+)", re.
 _SECONDS_LEFT = re.compile(r"(?:retry|try again)\s+in\s+(\d+(?:\.\d+)?)\s*s", re.I)
 
 
-def app_error(output: dict, major: int, base_url: str) -> Exception:
+def app_error(output: dict[str, Any], major: int, base_url: str) -> SpaceError:
     """The exception for a failed job, carrying the Space's own message."""
     message = output.get("error")
     if isinstance(message, str):
@@ -200,7 +207,7 @@ def _unquote(message: str, major: int) -> str:
     return message
 
 
-def _retry_seconds(text: str) -> Optional[float]:
+def _retry_seconds(text: str) -> float | None:
     match = _RETRY_IN.search(text)
     if match:
         hours, minutes, seconds = (int(g or 0) for g in match.groups())
@@ -209,14 +216,14 @@ def _retry_seconds(text: str) -> Optional[float]:
     return float(match.group(1)) if match else None
 
 
-def _int(value: Any) -> Optional[int]:
+def _int(value: Any) -> int | None:
     """A count from the Space, or None when it is not a sane one."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**9:
         return value
     return None
 
 
-def _float(value: Any) -> Optional[float]:
+def _float(value: Any) -> float | None:
     """Seconds from the Space, or None when not a finite, non-negative number below a year."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 3.2e7:
         return float(value)

@@ -11,7 +11,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Optional
+from typing import Any
 
 from .errors import SpaceLimitError, SpaceProtocolError, excerpt
 
@@ -52,7 +52,8 @@ class SSEParser:
             buffer[start:] = buffer[start:].replace(b"\r\n", b"\n")
         payloads: list[bytes] = []
         start = 0
-        search = max(self._scanned - 1, 0)
+        # Two back: a "\r" that ended the last chunk may have become the "\n" of a pair.
+        search = max(self._scanned - 2, 0)
         while True:
             if buffer[start : start + 1] == b"\n":
                 # Blank lines between events (or a flood of them): skipped at C speed.
@@ -64,7 +65,7 @@ class SSEParser:
                 self._buffer = bytearray()
                 raise self._too_long()
             if buffer.startswith(b"data: ", start) and buffer.find(b"\n", start, end) < 0:
-                payloads.append(buffer[start + 6 : end])  # the common case: one data line
+                payloads.append(buffer[start + 6 : end])  # type: ignore[arg-type]  # bytes-like: the common case
             else:
                 data = _event_data(bytes(buffer[start:end]))
                 if data is not None:
@@ -92,7 +93,7 @@ class SSEParser:
             f"The Space sent an event longer than the {self.max_event:,} bytes allowed", "one event"
         )
 
-    def close(self) -> Optional[bytes]:
+    def close(self) -> bytes | None:
         """End of stream: the data of a final event with no trailing blank line."""
         rest = bytes(self._buffer).strip(b"\n")
         self._buffer.clear()
@@ -105,7 +106,7 @@ class SSEParser:
         return len(self._buffer)
 
 
-def _event_data(block: bytes) -> Optional[bytes]:
+def _event_data(block: bytes) -> bytes | None:
     lines = []
     for line in block.split(b"\n"):
         if line.startswith(b"data:"):
@@ -140,7 +141,7 @@ class SSEBatches:
         chunks: AsyncIterator[bytes],
         *,
         max_event: int = 16 * 1024 * 1024,
-        check: Optional[Callable[[], object]] = None,
+        check: Callable[[], object] | None = None,
     ) -> None:
         self._chunks = chunks.__aiter__()
         self._parser = SSEParser(max_event)
@@ -149,7 +150,7 @@ class SSEBatches:
         # ready without waiting, and then no socket timeout would ever fire.
         self._check = check
 
-    def __aiter__(self) -> "SSEBatches":
+    def __aiter__(self) -> SSEBatches:
         return self
 
     async def __anext__(self) -> list[bytes]:

@@ -16,7 +16,7 @@ arrive. What was yielded cannot be taken back, so the tracker
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any
 
 from .diff import Rope, text_of
 
@@ -101,7 +101,7 @@ class TextTracker:
         return delta
 
 
-def _resync(known: str, value: str) -> Optional[int]:
+def _resync(known: str, value: str) -> int | None:
     """Index in ``value`` just after the text matching ``known`` up to white space.
 
     ``None`` when ``value`` does not start with ``known``'s non-space
@@ -112,7 +112,7 @@ def _resync(known: str, value: str) -> Optional[int]:
     matched = 0
     position = 0
     if target:
-        for position, char in enumerate(value, 1):
+        for position, char in enumerate(value, 1):  # noqa: B007 - read after the loop
             if char.isspace():
                 continue
             if char != target[matched]:
