@@ -1,9 +1,11 @@
 """The error family, the bounds and the redaction, as units (no network)."""
 from __future__ import annotations
 
+import ast
 import gzip
 import logging
 import zlib
+from pathlib import Path
 
 import pytest
 from g4f import errors as g4f_errors
@@ -42,6 +44,16 @@ def test_the_space_client_knows_nothing_of_g4f():
     for kind in PARENTS:
         assert not issubclass(kind, g4f_errors.G4FError), kind
         assert issubclass(kind, space.SpaceError)
+    package = Path(space.__file__).parent
+    imported = set()
+    for source in package.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update((source.name, alias.name) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add((source.name, node.module))
+    assert len({name for name, _ in imported}) >= 10
+    assert [(name, module) for name, module in imported if module.split(".")[0] == "g4f"] == []
 
 
 @pytest.mark.parametrize("kind", list(PARENTS), ids=lambda k: k.__name__)

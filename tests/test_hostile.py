@@ -108,6 +108,11 @@ MEMORY_RUNNER = textwrap.dedent(
     resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
     from g4f_qwen_spaces import Qwen_QVQ_72B
 
+    def peak_rss_kb():
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+
     async def main():
         start = time.monotonic()
         error = None
@@ -121,7 +126,8 @@ MEMORY_RUNNER = textwrap.dedent(
             "message": str(error),
             "limit": getattr(error, "limit", None),
             "elapsed": time.monotonic() - start,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            # VmHWM, not ru_maxrss: the latter is inherited from the parent across fork/exec.
+            "peak_rss_mb": peak_rss_kb() / 1024,
         }
 
     print(json.dumps(asyncio.run(main())))
@@ -192,7 +198,7 @@ def test_a_compression_bomb_stays_bounded(fault, where):
     assert words in result["message"], result
     assert result["limit"] == limit
     assert result["elapsed"] < 30
-    assert result["peak_rss_mb"] < 200, result
+    assert result["peak_rss_mb"] < 100, result  # a plain call peaks near 56 MB
 
 
 async def test_a_50_mb_event_without_a_blank_line_is_refused(space):
