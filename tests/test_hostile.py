@@ -58,10 +58,46 @@ GIB = 1 << 30
 MIB = 1 << 20
 
 
+#: Every TCP connection this process opens, from Python's audit hook: (host, port).
+CONNECTIONS: list[tuple[str, int]] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "socket.connect" and isinstance(args[1], tuple) and len(args[1]) >= 2:
+        CONNECTIONS.append((str(args[1][0]), int(args[1][1])))
+
+
+sys.addaudithook(_audit)
+
+
+def address(url: str) -> tuple[str, int]:
+    host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
+    return host, int(port.split("/")[0])
+
+
 @pytest.fixture
-def space(fault, monkeypatch):
+def allowed():
+    """The hosts a test may reach (the Space is added by ``space``); checked afterwards."""
+    hosts: set[tuple[str, int]] = set()
+    start = len(CONNECTIONS)
+    yield hosts
+    reached = set(CONNECTIONS[start:])
+    assert reached <= hosts, f"contacted {sorted(reached - hosts)} besides {sorted(hosts)}"
+
+
+@pytest.fixture
+def space(fault, monkeypatch, allowed):
     monkeypatch.setenv(ENV, fault.url)
+    allowed.add(address(fault.url))
     return fault
+
+
+async def test_the_connection_audit_sees_every_connection(space):
+    start = len(CONNECTIONS)
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world"
+    assert set(CONNECTIONS[start:]) == {address(space.url)}
+    assert 1 <= len(CONNECTIONS) - start <= len(space.requests) == 3  # config, join, data (kept alive)
 
 
 # -- compression bombs -------------------------------------------------------------
@@ -231,9 +267,10 @@ async def test_heartbeats_forever_end_at_the_default_deadline(space, monkeypatch
     assert 1.9 < outcome.elapsed < 5, outcome.elapsed
 
 
-async def test_the_image_download_gets_what_is_left_of_the_deadline(space, fault_factory, monkeypatch):
+async def test_the_image_download_gets_what_is_left_of_the_deadline(space, fault_factory, monkeypatch, allowed):
     monkeypatch.setenv("G4F_QWEN_SPACES_ALLOW_PRIVATE_URLS", "1")
     images = fault_factory()
+    allowed.add(address(images.url))
     images.route("GET", "/slow.png", stall(200, "image/png"))
     outcome = await run(timeout=2, media=[(f"{images.url}/slow.png", None)])
     check_error(outcome, G4FTimeoutError, SpaceTimeoutError, "image")
@@ -332,12 +369,15 @@ async def test_another_hosts_error_body_is_never_quoted(space, fault_factory):
     assert other.requests == []
 
 
-async def test_a_redirect_to_the_status_page_reports_the_state_without_the_token(space, fault_factory, monkeypatch):
+async def test_a_redirect_to_the_status_page_reports_the_state_without_the_token(
+    space, fault_factory, monkeypatch, allowed
+):
     """Hugging Face sends a sleeping Space's visitors to its page on huggingface.co;
     here a second loopback host stands in for it (policy patched to plain http)."""
     from g4f_qwen_spaces.space import http
 
     status_page = fault_factory(host="127.0.0.2")
+    allowed.add(address(status_page.url))
     status_page.route("GET", "/spaces/Qwen/QVQ", respond(
         200, "<html><body>This Space is sleeping due to inactivity " + TOKEN + "</body></html>",
         content_type="text/html"))
@@ -457,8 +497,9 @@ RAW = {
 }
 
 
-async def test_a_body_shorter_than_announced_is_a_connection_error(monkeypatch, socket_baseline):
+async def test_a_body_shorter_than_announced_is_a_connection_error(monkeypatch, socket_baseline, allowed):
     server = RawServer(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{}")
+    allowed.add(address(server.url))
     try:
         monkeypatch.setenv(ENV, server.url)
         outcome = await run(timeout=5)
@@ -470,9 +511,10 @@ async def test_a_body_shorter_than_announced_is_a_connection_error(monkeypatch, 
 
 
 @pytest.mark.parametrize("case", list(RAW))
-async def test_raw_garbage_is_a_protocol_error(monkeypatch, socket_baseline, case):
+async def test_raw_garbage_is_a_protocol_error(monkeypatch, socket_baseline, allowed, case):
     answer, words = RAW[case]
     server = RawServer(answer)
+    allowed.add(address(server.url))
     try:
         monkeypatch.setenv(ENV, server.url)
         outcome = await run(timeout=5)
