@@ -13,7 +13,14 @@ from g4f import errors as g4f_errors
 from g4f_qwen_spaces.providers.errors import G4F_CLASSES, redact_chain, translate
 from g4f_qwen_spaces.space import errors as space
 from g4f_qwen_spaces.space.body import PIECE, Body, Inflater, read_body
-from g4f_qwen_spaces.space.limits import DEFAULT_DEADLINE, DEADLINE_ENV, STREAM_ENV, Limits, default_deadline, positive
+from g4f_qwen_spaces.space.limits import (
+    DEADLINE_ENV,
+    DEFAULT_DEADLINE,
+    STREAM_ENV,
+    Limits,
+    default_deadline,
+    positive,
+)
 from g4f_qwen_spaces.space.redact import RedactingFilter, redact, register_secret, release_secret
 
 TOKEN = "hf_UnitTestTokenAbcdefghijklmnopqrstuv"

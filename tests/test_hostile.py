@@ -8,7 +8,6 @@ space is capped at 512 MB: an unbounded read would die there with MemoryError.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -21,7 +20,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from g4f.errors import ResponseError, ResponseStatusError, TimeoutError as G4FTimeoutError
+from g4f.errors import ResponseError, ResponseStatusError
+from g4f.errors import TimeoutError as G4FTimeoutError
 
 from g4f_qwen_spaces import Qwen_QVQ_72B
 from g4f_qwen_spaces.space import (

@@ -13,7 +13,8 @@ import json
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from g4f_qwen_spaces.space.config import SpaceConfig
 from g4f_qwen_spaces.space.diff import apply_ops, materialize
