@@ -61,3 +61,16 @@ def aiohttp_image_server():
     yield add
     server.shutdown()
     server.server_close()
+
+
+#: Fixtures that start real Gradio servers: a test using one is in the ``gradio`` layer.
+GRADIO_FIXTURES = {"gradio_pool", "gradio_server_factory", "qvq_server", "qwen2_server", "qwen2_server_messages5"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its layer, so ``-m "not gradio and not dropin and not browser"`` is the fast one."""
+    for item in items:
+        if "dropin" in item.path.parts:
+            item.add_marker(pytest.mark.dropin)
+        if GRADIO_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.gradio)
