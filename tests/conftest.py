@@ -1,23 +1,52 @@
-"""Test setup: g4f offline in throw-away folders, Gradio servers on 127.0.0.1.
+"""Fixtures of every layer, and the set-up that runs before any test imports g4f.
 
-This module runs before any test imports g4f: it points g4f's config and cache
-folders at a temporary directory (never the developer's home) and seeds the
-providers list that g4f 8.x would otherwise download at import.
+g4f's config and cache folders point at a temporary directory (never the
+developer's home), seeded with the providers list that g4f 8.x would otherwise
+download at import. The package under test is the one installed in the
+environment (tox installs the built wheel): the checkout's folder is only
+appended to ``sys.path`` (``--import-mode=append``), for ``tests`` itself.
+
+Layers (markers): a test that starts real Gradio servers is marked
+``gradio``, one under tests/dropin ``dropin`` (both set here), browser tests
+``browser``; ``pytest -m "not gradio and not dropin and not browser"`` is the
+fast layer.
+
+Gradio fixtures (each value is a running :class:`tests.servers.GradioServer`:
+use ``.url``, ``.version``, ``.api_prefix``, ``.config()``):
+
+``qvq_server``              QVQ app, params ["5", "6"], ids gradio5 / gradio6
+``qwen2_server``            Qwen2 app, params ["4", "6"], ids gradio4 / gradio6
+                            (chatbot: tuples on 4, messages with content parts on 6)
+``qwen2_server_messages5``  Qwen2 app on gradio 5 with ``--chatbot-type messages``
+``gradio_server_factory``   ``factory(app, version, *args)`` -> cached server per
+                            (app, version, args); ``factory.fresh(...)`` -> a new
+                            uncached one (use that if the test kills it);
+                            ``factory.prefetch([(app, version, args), ...])``.
+
+Servers start lazily and stop at the end of the session; on the first request,
+every server the collected tests need (through the three fixed fixtures) is
+started in parallel threads. Do not ``kill()`` a shared server.
+
+Fault fixtures: ``socket_baseline`` (the test must leave as many TCP sockets
+open as it found), ``fault`` (a started :class:`tests.faultserver.FaultServer`)
+and ``fault_factory``.
 """
 from __future__ import annotations
 
 import atexit
+import gc
+import http.server
 import os
 import shutil
-import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import pytest
 
-from tests.offline import prepare_g4f_home  # noqa: E402
+from tests.offline import prepare_g4f_home
 
 G4F_HOME = Path(tempfile.mkdtemp(prefix="g4fqs-home-"))
 atexit.register(shutil.rmtree, G4F_HOME, ignore_errors=True)
@@ -25,13 +54,174 @@ os.environ.update(prepare_g4f_home(G4F_HOME))
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
-pytest_plugins = ["tests.gradio_fixtures"]
+from tests.faultserver import FaultServer, _stable_count, tcp_socket_count  # noqa: E402
+from tests.servers import POOL, GradioServer, ServerPool  # noqa: E402
+
+#: Fixtures that start real Gradio servers: a test using one is in the ``gradio`` layer.
+GRADIO_FIXTURES = {"gradio_pool", "gradio_server_factory", "qvq_server", "qwen2_server", "qwen2_server_messages5"}
 
 
-import http.server  # noqa: E402
-import threading  # noqa: E402
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its layer, so ``-m "not gradio and not dropin and not browser"`` is the fast one."""
+    for item in items:
+        if "dropin" in item.path.parts:
+            item.add_marker(pytest.mark.dropin)
+        if GRADIO_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.gradio)
 
-import pytest  # noqa: E402
+
+# -- Gradio servers ------------------------------------------------------------------
+
+QVQ = "qvq_space"
+QWEN2 = "qwen2_space"
+
+# fixture name -> (app, version or None when parametrised, args)
+_FIXED = {
+    "qvq_server": (QVQ, None, ()),
+    "qwen2_server": (QWEN2, None, ()),
+    "qwen2_server_messages5": (QWEN2, "5", ("--chatbot-type", "messages")),
+}
+
+_prefetched = False
+
+
+def _wanted_specs(session) -> list[tuple]:
+    """Servers needed by the collected (and not deselected) tests."""
+    specs = []
+    for item in getattr(session, "items", ()) or ():
+        names = getattr(item, "fixturenames", ())
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        for name, (app, version, args) in _FIXED.items():
+            if name not in names:
+                continue
+            version = version or params.get(name)
+            if version is None:
+                continue
+            spec = (app, str(version), args)
+            if spec not in specs:
+                specs.append(spec)
+    return specs
+
+
+def _get(request, app: str, version: str, args=()) -> GradioServer:
+    global _prefetched
+    if not _prefetched:
+        _prefetched = True
+        POOL.prefetch(_wanted_specs(request.session))
+    return POOL.get(app, version, *args)
+
+
+@pytest.fixture(scope="session")
+def gradio_pool():
+    """The process-wide :class:`ServerPool`; stops every server at session end."""
+    global _prefetched
+    _prefetched = False
+    yield POOL
+    POOL.close()
+
+
+class GradioServerFactory:
+    def __init__(self, pool: ServerPool) -> None:
+        self.pool = pool
+
+    def __call__(self, app: str, version: str, *args: str) -> GradioServer:
+        return self.pool.get(app, version, *args)
+
+    def fresh(self, app: str, version: str, *args: str) -> GradioServer:
+        return self.pool.fresh(app, version, *args)
+
+    def prefetch(self, specs) -> None:
+        self.pool.prefetch(specs)
+
+
+@pytest.fixture(scope="session")
+def gradio_server_factory(gradio_pool) -> GradioServerFactory:
+    """``factory("qvq_space", "5", "--show-error")`` -> running server (cached)."""
+    return GradioServerFactory(gradio_pool)
+
+
+@pytest.fixture(scope="session", params=["5", "6"], ids=["gradio5", "gradio6"])
+def qvq_server(request, gradio_pool) -> GradioServer:
+    return _get(request, QVQ, request.param)
+
+
+@pytest.fixture(scope="session", params=["4", "6"], ids=["gradio4", "gradio6"])
+def qwen2_server(request, gradio_pool) -> GradioServer:
+    return _get(request, QWEN2, request.param)
+
+
+@pytest.fixture(scope="session")
+def qwen2_server_messages5(request, gradio_pool) -> GradioServer:
+    return _get(request, QWEN2, "5", ("--chatbot-type", "messages"))
+
+
+# -- faults and sockets --------------------------------------------------------------
+
+
+@pytest.fixture
+def socket_baseline():
+    """Fail the test if it leaves more (or fewer) TCP sockets open than it found.
+
+    After the test, up to 1 s is allowed for closes to settle (a closed
+    aiohttp transport drops its socket on the next loop iteration). Set
+    ``G4FQS_DEBUG_SOCKETS=1`` (with ``-s``) to print the counts and settle time.
+    """
+    gc.collect()
+    before = _stable_count()
+    yield before
+    deadline = time.monotonic() + 1.0
+    while True:
+        gc.collect()
+        now = tcp_socket_count()
+        if now == before or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    if os.environ.get("G4FQS_DEBUG_SOCKETS"):
+        print(f"\n[sockets] settled in {1.0 - (deadline - time.monotonic()):.3f} s: {before} -> {now}")
+    assert now == before, f"open TCP sockets: {before} before the test, {now} after"
+
+
+def _forget_config(server: FaultServer) -> None:
+    # Ports are reused: a config cached for an earlier server on the same
+    # port must not stand in for this one's /config.
+    from g4f_qwen_spaces.space import CONFIG_CACHE
+
+    CONFIG_CACHE.invalidate(server.url)
+
+
+@pytest.fixture
+def fault(socket_baseline):
+    """A started :class:`FaultServer` (stopped after the test)."""
+    server = FaultServer().start()
+    _forget_config(server)
+    try:
+        yield server
+    finally:
+        server.stop()
+        _forget_config(server)
+
+
+@pytest.fixture
+def fault_factory(socket_baseline):
+    """``fault_factory(host=..., ssl_context=..., config=...)`` -> a started FaultServer."""
+    servers: list[FaultServer] = []
+
+    def make(**options: Any) -> FaultServer:
+        server = FaultServer(**options).start()
+        _forget_config(server)
+        servers.append(server)
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in servers:
+            server.stop()
+            _forget_config(server)
+
+
+# -- files -----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -61,16 +251,3 @@ def aiohttp_image_server():
     yield add
     server.shutdown()
     server.server_close()
-
-
-#: Fixtures that start real Gradio servers: a test using one is in the ``gradio`` layer.
-GRADIO_FIXTURES = {"gradio_pool", "gradio_server_factory", "qvq_server", "qwen2_server", "qwen2_server_messages5"}
-
-
-def pytest_collection_modifyitems(config, items):
-    """Mark each test with its layer, so ``-m "not gradio and not dropin and not browser"`` is the fast one."""
-    for item in items:
-        if "dropin" in item.path.parts:
-            item.add_marker(pytest.mark.dropin)
-        if GRADIO_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.gradio)

@@ -47,7 +47,7 @@ from g4f_qwen_spaces.space import (
     SpaceTimeoutError,
 )
 from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV, MAX_IMAGE_BYTES
-from tests.faultserver import (  # noqa: F401 - fixtures
+from tests.faultserver import (
     GUARD,
     QUOTA,
     assert_plain,
@@ -68,12 +68,9 @@ from tests.faultserver import (  # noqa: F401 - fixtures
     completed,
     estimation,
     failed,
-    fault,
-    fault_factory,
     generating,
     redirect,
     respond,
-    socket_baseline,
     sse,
     stall,
     starts,
@@ -1003,39 +1000,3 @@ def test_socket_counter_sees_an_open_socket(socket_baseline):
         sock.listen(1)
         assert tcp_socket_count() == before + 1
     assert tcp_socket_count() == before
-
-
-LEAKY_TEST = """
-import gc
-import aiohttp
-
-async def test_leak():
-    session = aiohttp.ClientSession()
-    del session
-    gc.collect()
-"""
-
-
-def test_unclosed_session_warning_fails_a_test(tmp_path):
-    """setup.cfg's ``error:Unclosed:ResourceWarning`` turns a leaked session into a failure."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    (tmp_path / "test_leaky.py").write_text(textwrap.dedent(LEAKY_TEST))
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c",
-         os.path.join(root, "setup.cfg"), "--rootdir", str(tmp_path), str(tmp_path / "test_leaky.py")],
-        capture_output=True, text=True, timeout=120, cwd=str(tmp_path),
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output
-    assert "Unclosed client session" in output, output
-
-
-def test_the_same_leak_passes_without_the_filter(tmp_path):
-    """Control: without setup.cfg the leak is only a warning, so the filter is what catches it."""
-    (tmp_path / "test_leaky.py").write_text(textwrap.dedent(LEAKY_TEST))
-    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_leaky.py")],
-        capture_output=True, text=True, timeout=120, cwd=str(tmp_path),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr

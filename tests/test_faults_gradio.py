@@ -1,6 +1,6 @@
 """Faults from real Gradio 4/5/6 servers, g4f's retry layer, and load.
 
-Servers come from ``gradio_server_factory`` (tests/gradio_fixtures.py); the
+Servers come from ``gradio_server_factory`` (tests/conftest.py); the
 ones this module needs are all started, in parallel, before its first test, so
 no server start runs in the background while a test counts its sockets.
 """
@@ -16,7 +16,6 @@ from g4f.errors import RateLimitError, ResponseError
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
 from g4f_qwen_spaces.space import CONFIG_CACHE, SpaceAppError, SpaceQuotaError
 from tests.apps.fakemodel import chatbot_view, pieces, qvq_answer, qwen2_answer
-from tests.faultserver import socket_baseline  # noqa: F401 - fixture
 from tests.faultserver import QUOTA, Outcome, check_error, dead_port, run
 
 QVQ, QWEN2 = "qvq_space", "qwen2_space"

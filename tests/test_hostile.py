@@ -33,7 +33,7 @@ from g4f_qwen_spaces.space import (
     SpaceTimeoutError,
 )
 from g4f_qwen_spaces.space.limits import DEADLINE_ENV, STREAM_ENV
-from tests.faultserver import (  # noqa: F401 - fixtures
+from tests.faultserver import (
     CONFIG,
     EVENT_ID,
     PREFIX,
@@ -41,12 +41,9 @@ from tests.faultserver import (  # noqa: F401 - fixtures
     Heartbeats,
     append,
     check_error,
-    fault,
-    fault_factory,
     generating,
     respond,
     run,
-    socket_baseline,
     sse,
     stall,
 )
@@ -173,7 +170,7 @@ MEMORY_RUNNER = textwrap.dedent(
 
 def run_capped(url: str, **env: str) -> dict:
     """One provider call in a subprocess limited to 512 MB of address space."""
-    environment = dict(os.environ, PYTHONPATH=str(ROOT), **{ENV: url}, **env)
+    environment = dict(os.environ, **{ENV: url}, **env)  # the installed package, not the checkout
     done = subprocess.run(
         [sys.executable, "-c", MEMORY_RUNNER], env=environment, capture_output=True, text=True, timeout=120
     )

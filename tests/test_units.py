@@ -210,3 +210,19 @@ def test_file_data():
         "path": "/tmp/gradio/x/a.png", "orig_name": "a.png", "size": 5, "mime_type": "image/png",
         "meta": {"_type": "gradio.FileData"},
     }
+
+
+# -- the package under test ------------------------------------------------------------
+
+
+@pytest.mark.skipif("TOX_ENV_NAME" not in __import__("os").environ, reason="only tox installs the wheel")
+def test_the_tests_import_the_installed_wheel():
+    """Under tox the package comes from the env's site-packages, never from the checkout."""
+    from pathlib import Path
+
+    import g4f_qwen_spaces
+
+    package = Path(g4f_qwen_spaces.__file__).resolve()
+    checkout = Path(__file__).resolve().parent.parent
+    assert "site-packages" in package.parts, package
+    assert package.parent != checkout / "g4f_qwen_spaces", package

@@ -27,16 +27,12 @@ of in the background.
 """
 from __future__ import annotations
 
-import atexit
 import datetime
-import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -44,14 +40,27 @@ import tempfile
 import textwrap
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 import zlib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
+
+from tests.support import (
+    ENV_DROP,
+    FileLock,
+    Response,
+    Service,
+    base_python,
+    child_env,
+    ensure_venv,
+    free_port,
+    http,
+    prune_unused,
+    run_logged,
+    venv_python,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGINS_SRC = REPO / "tests" / "plugins"
@@ -77,7 +86,6 @@ DEAD_PROXY = "http://127.0.0.1:9"
 LOCAL = "127.0.0.1,localhost"
 
 _ENV_KEEP = ("PATH", "TERM", "TZ", "SYSTEMROOT")
-_ENV_DROP = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__")
 
 RESULT = "@@DROPIN-RESULT@@"
 
@@ -108,43 +116,9 @@ def cache_root() -> Path:
     return path
 
 
-def _pip_env(**extra: str) -> dict:
-    """Environment for pip and the wheel build: ours, minus Python overrides."""
-    env = {k: v for k, v in os.environ.items() if k not in _ENV_DROP}
-    env.update(PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1", **extra)
-    return env
-
-
 def _run_logged(cmd: Sequence, what: str, timeout: float, cwd: Optional[Path] = None) -> str:
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout,
-                       env=_pip_env(), cwd=str(cwd) if cwd else None)
-    if r.returncode != 0:
-        tail = (r.stdout + r.stderr)[-5000:]
-        raise RuntimeError(f"{what} failed (exit {r.returncode}): {' '.join(map(str, cmd))}\n{tail}")
-    return r.stdout
-
-
-class _Lock:
-    """An fcntl lock on ``path`` (exclusive by default), as a context manager."""
-
-    def __init__(self, path: Path, shared: bool = False) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.file = open(path, "a+")
-        fcntl.flock(self.file.fileno(), fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-
-    def share(self) -> None:
-        fcntl.flock(self.file.fileno(), fcntl.LOCK_SH)
-
-    def close(self) -> None:
-        if not self.file.closed:
-            fcntl.flock(self.file.fileno(), fcntl.LOCK_UN)
-            self.file.close()
-
-    def __enter__(self) -> "_Lock":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+    return run_logged(cmd, what, timeout, cwd=cwd,
+                      env=child_env(PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1"))
 
 
 # ------------------------------------------------------------------ wheel ---
@@ -198,7 +172,7 @@ def build_wheel() -> Path:
         files = source_files()
         digest = _hash_files(REPO, files)
         out = cache_root() / "wheels" / digest
-        with _Lock(cache_root() / "wheels" / f".{digest}.lock"):
+        with FileLock(cache_root() / "wheels" / f".{digest}.lock"):
             wheels = sorted(out.glob("*.whl"))
             if not ((out / MARKER).exists() and wheels):
                 t0 = time.monotonic()
@@ -259,28 +233,6 @@ def g4f_requirements(version: str) -> list[str]:
     return [f"g4f[api,gui]=={version}", *RUNTIME_DEPS]
 
 
-def base_python() -> str:
-    """Interpreter for the venvs: $G4FQS_DROPIN_PYTHON, else Python 3.11, else ours."""
-    env = os.environ.get("G4FQS_DROPIN_PYTHON")
-    if env:
-        return shutil.which(env) or env
-    if sys.version_info[:2] == (3, 11):
-        return sys.executable
-    candidate = shutil.which("python3.11")
-    if candidate:
-        try:
-            subprocess.run([candidate, "-c", "import venv"], check=True, capture_output=True,
-                           timeout=60, env=_pip_env())
-            return candidate
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return sys.executable
-
-
-def venv_python(venv: Path) -> Path:
-    return venv / "bin" / "python"
-
-
 _VERIFY = r"""
 import json, sys
 from importlib.metadata import version, distributions
@@ -288,25 +240,15 @@ print(json.dumps({"g4f": version("g4f"), "python": sys.version.split()[0],
                   "dists": sum(1 for _ in distributions())}))
 """
 
-_held: list = []  # shared locks on the venvs this process uses (pruning skips them)
 _venv_guard = threading.Lock()
 _venvs: dict = {}
 _name_locks: dict = {}
 
 
-def _marker_ok(venv: Path, key: dict) -> bool:
-    try:
-        data = json.loads((venv / MARKER).read_text())
-    except (OSError, ValueError):
-        return False
-    return data.get("key") == key and venv_python(venv).exists()
-
-
 def _ensure_venv(name: str, key: dict, install: Sequence[Sequence[str]], family: str,
                  keep_prefix: Optional[str] = None) -> Path:
-    """Create ``<cache>/<name>`` once: a venv, then one ``pip install`` per
-    argument list in ``install``; a marker is written after it verifies.
-    Threads of this process and other processes wait for each other."""
+    """``<cache>/<name>`` made once (:func:`tests.support.ensure_venv`) and held
+    for this process; then older venvs of the same ``family`` are pruned."""
     with _venv_guard:
         if name in _venvs:
             return _venvs[name]
@@ -315,61 +257,15 @@ def _ensure_venv(name: str, key: dict, install: Sequence[Sequence[str]], family:
         with _venv_guard:
             if name in _venvs:
                 return _venvs[name]
-        root = cache_root()
-        venv = root / name
-        lock = _Lock(root / f".{name}.lock")
-        try:
-            if not _marker_ok(venv, key):
-                t0 = time.monotonic()
-                shutil.rmtree(venv, ignore_errors=True)
-                _run_logged([base_python(), "-m", "venv", venv], f"creating venv {name}", 600)
-                python = venv_python(venv)
-                for args in install:
-                    _run_logged([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *args],
-                                f"pip install into {name}", PIP_TIMEOUT)
-                out = _run_logged([python, "-c", _VERIFY], f"verifying {name}", 300)
-                info = json.loads(out.strip().splitlines()[-1])
-                if key.get("g4f") and info["g4f"] != key["g4f"]:
-                    raise RuntimeError(f"{name}: g4f {info['g4f']} installed, wanted {key['g4f']}")
-                tmp = venv / (MARKER + ".tmp")
-                tmp.write_text(json.dumps({"key": key, **info, "seconds": round(time.monotonic() - t0, 1),
-                                           "created": time.time()}))
-                tmp.replace(venv / MARKER)
-            lock.share()  # kept for the life of this process: pruning skips it
-        except BaseException:
-            lock.close()
-            raise
+        venv = cache_root() / name
+        info = ensure_venv(venv, key, install, _VERIFY, base_python("G4FQS_DROPIN_PYTHON"), hold=True)
+        if key.get("g4f") and info["g4f"] != key["g4f"]:
+            raise RuntimeError(f"{name}: g4f {info['g4f']} installed, wanted {key['g4f']}")
         with _venv_guard:
-            _held.append(lock)
             _venvs[name] = venv
-        _prune(family, keep_prefix or name)
-        return venv
-
-
-def _prune(family: str, keep_prefix: str) -> None:
-    """Remove the venvs named ``<family>*`` but not ``<keep_prefix>*`` (older
-    builds of the same g4f version) that no process is using."""
-    root = cache_root()
-    for other in root.glob(f"{family}*"):
-        if other.name.startswith(keep_prefix) or not other.is_dir() or other.name in _venvs:
-            continue
-        lock_path = root / f".{other.name}.lock"
-        try:
-            f = open(lock_path, "a+")
-        except OSError:
-            continue
-        try:
-            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            f.close()
-            continue
-        try:
-            shutil.rmtree(other, ignore_errors=True)
-            if not other.exists():
-                lock_path.unlink(missing_ok=True)
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
-            f.close()
+    keep = keep_prefix or name
+    prune_unused(cache_root(), f"{family}*", lambda other: other.name.startswith(keep) or other.name in _venvs)
+    return venv
 
 
 def _wheel_hash(wheel: Path) -> str:
@@ -518,7 +414,7 @@ def isolated_env(tmp: Path, venv: Path, env: Optional[dict] = None) -> dict:
             base.pop(k, None)
         else:
             base[k] = str(v)
-    for k in _ENV_DROP:
+    for k in ENV_DROP:
         base.pop(k, None)
     return base
 
@@ -610,60 +506,24 @@ def run_json(venv: Path, code: str, env: Optional[dict] = None, **kwargs):
 # ---------------------------------------------------------------- servers ---
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def closed_port_url() -> str:
     """``http://127.0.0.1:<port>`` where nothing listens (connection refused)."""
     return f"http://127.0.0.1:{free_port()}"
 
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.body)
-
-
-def http(method: str, url: str, body: Optional[bytes] = None, headers: Optional[dict] = None,
-         timeout: float = 120) -> Response:
-    """A request without proxies; error statuses are returned, not raised."""
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with _opener.open(req, timeout=timeout) as resp:
-            return Response(resp.status, dict(resp.headers), resp.read())
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return Response(exc.code, dict(exc.headers or {}), exc.read())
-
-
-class G4fServer:
+class G4fServer(Service):
     """``g4f gui`` or ``g4f api`` of a venv on 127.0.0.1, in its own process group."""
 
     def __init__(self, venv: Path, kind: str, env: Optional[dict] = None) -> None:
         assert kind in ("gui", "api"), kind
+        self.name = kind
+        super().__init__(Path(tempfile.mkdtemp(prefix=f"g4fqs-dropin-{kind}-")))
         self.venv, self.kind = venv, kind
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"g4fqs-dropin-{kind}-"))
-        self.env = isolated_env(self.tmp, venv, env)
-        self.port: Optional[int] = None
-        self.url: Optional[str] = None
-        self.proc: Optional[subprocess.Popen] = None
-        self.log_path = self.tmp / f"{kind}.log"
-        self._log = None
-        self.startup_seconds: Optional[float] = None
+        self.env = isolated_env(self.tmpdir, venv, env)
+
+    @property
+    def tmp(self) -> Path:
+        return self.tmpdir
 
     def command(self) -> list[str]:
         g4f = str(self.venv / "bin" / "g4f")
@@ -672,37 +532,18 @@ class G4fServer:
             return [g4f, "gui", "--host", "127.0.0.1", "--port", str(self.port)]
         return [g4f, "api", "--bind", f"127.0.0.1:{self.port}"]
 
+    def ready(self) -> bool:
+        """Any HTTP answer will do (404 for an unknown path)."""
+        http("GET", f"{self.url}/__dropin_ready__", timeout=2)
+        return True
+
     def start(self) -> "G4fServer":
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(self.log_path, "ab")
-        cmd = self.command()
-        self._log.write(f"$ {' '.join(cmd)}\n".encode())
-        self._log.flush()
         self._t0 = time.monotonic()
-        self.proc = subprocess.Popen(cmd, cwd=str(self.tmp / "work"), env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
-        _LIVE.add(self)
+        self.spawn(self.env, self.tmpdir / "work")
         return self
 
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> "G4fServer":
-        """Until the server answers any HTTP request (404 for an unknown path)."""
-        deadline = self._t0 + timeout
-        last = "no answer"
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.describe()} exited with {self.proc.returncode} before answering"
-                                   f"\n--- log tail ---\n{self.log_tail()}")
-            try:
-                http("GET", f"{self.url}/__dropin_ready__", timeout=2)
-                self.startup_seconds = time.monotonic() - self._t0
-                return self
-            except (urllib.error.URLError, OSError) as exc:
-                last = repr(exc)
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.describe()} not ready after {timeout:.0f}s ({last})"
-                                   f"\n--- log tail ---\n{self.log_tail()}")
-            time.sleep(0.1)
+    def wait_ready(self, started: Optional[float] = None, timeout: float = START_TIMEOUT) -> None:  # type: ignore[override]
+        super().wait_ready(self._t0 if started is None else started, timeout)
 
     def request(self, method: str, path: str, body=None, headers: Optional[dict] = None,
                 timeout: float = 120) -> Response:
@@ -712,7 +553,7 @@ class G4fServer:
             body = json.dumps(body).encode()
             headers = {"Content-Type": "application/json", **(headers or {})}
         try:
-            return http(method, self.url + path, body, headers, timeout)
+            return http(method, f"{self.url}{path}", body, headers, timeout)
         except Exception as exc:
             raise AssertionError(f"{method} {path} on {self.describe()}: {exc!r}"
                                  f"\n--- log tail ---\n{self.log_tail()}") from exc
@@ -730,71 +571,13 @@ class G4fServer:
                                  f"{response.text[:2000]}\n--- log tail ---\n{self.log_tail()}")
         return response
 
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_tail(self, chars: int = 5000) -> str:
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - chars))
-                return f.read().decode("utf-8", "replace")
-        except OSError as exc:
-            return f"<no log: {exc}>"
-
     def describe(self) -> str:
         return f"g4f {self.kind} ({self.venv.name}) on {self.url}"
 
     def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL after 5 s; always reaps."""
-        proc = self.proc
-        if proc is not None:
-            if proc.poll() is None:
-                for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
-                    try:
-                        os.killpg(proc.pid, sig)
-                    except (ProcessLookupError, PermissionError):
-                        pass
-                    try:
-                        proc.wait(wait)
-                        break
-                    except subprocess.TimeoutExpired:
-                        continue
-            else:
-                # the leader is gone; children may still hold the group
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            proc.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        _LIVE.discard(self)
+        super().stop()
         if not _keep_tmp():
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def __enter__(self) -> "G4fServer":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"<G4fServer {self.describe()} {'alive' if self.alive else 'stopped'}>"
-
-
-_LIVE: set = set()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for server in list(_LIVE):
-        try:
-            server.stop()
-        except Exception:
-            pass
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 def start_servers(venv: Path, kinds: Sequence[str] = ("gui", "api"), env: Optional[dict] = None) -> dict:
@@ -891,86 +674,3 @@ def tiny_png(width: int = 3, height: int = 2, rgb=(0, 128, 255)) -> bytes:
     raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
-# ------------------------------------------------------------ fixtures ---
-
-import pytest  # noqa: E402  (after the stdlib-only part on purpose)
-
-
-@dataclass
-class Spaces:
-    """The local Gradio servers the providers are pointed at."""
-
-    qvq: object
-    qwen2: object
-
-    @property
-    def env(self) -> dict:
-        return {QVQ_URL_ENV: self.qvq.url, QWEN2_URL_ENV: self.qwen2.url}
-
-
-QVQ_SPEC = ("qvq_space", "5")
-QWEN2_SPEC = ("qwen2_space", "4")
-
-
-@pytest.fixture(scope="session")
-def spaces(gradio_server_factory) -> Spaces:
-    """QVQ on Gradio 5 and Qwen2 on Gradio 4 (tuples chatbot)."""
-    gradio_server_factory.prefetch([(*QVQ_SPEC, ()), (*QWEN2_SPEC, ())])
-    return Spaces(gradio_server_factory(*QVQ_SPEC), gradio_server_factory(*QWEN2_SPEC))
-
-
-def _wanted(session) -> tuple[bool, bool]:
-    """Do the collected tests need the plugins venv / the editable venv?"""
-    items = getattr(session, "items", ()) or ()
-    plugins = any("plugins_venv" in getattr(item, "fixturenames", ()) for item in items)
-    editable = any("editable" in item.name for item in items)
-    return plugins, editable
-
-
-@pytest.fixture(scope="session")
-def dropin_venv(request, gradio_server_factory) -> Path:
-    """The wheel + g4f under test in a fresh (cached) venv.  Starts the Gradio
-    servers first, and afterwards builds the other venvs the collected tests
-    need in the background, so the waits overlap."""
-    gradio_server_factory.prefetch([(*QVQ_SPEC, ()), (*QWEN2_SPEC, ())])
-    venv = fresh_venv()
-    prefetch = Prefetch()
-    plugins, editable = _wanted(request.session)
-    if os.environ.get("G4FQS_DROPIN_PREFETCH", "1") == "0":
-        plugins = editable = False
-    if plugins:
-        prefetch.start(fresh_venv, plugins=PLUGIN_PACKAGES)
-    if editable:
-        prefetch.start(editable_venv)
-    request.addfinalizer(prefetch.join)
-    return venv
-
-
-@pytest.fixture(scope="session")
-def plugins_venv(dropin_venv) -> Path:
-    """The wheel plus two third-party plugin packages (tests/plugins)."""
-    return fresh_venv(plugins=PLUGIN_PACKAGES)
-
-
-@pytest.fixture(scope="session")
-def g4f_servers(dropin_venv, spaces):
-    """``g4f gui`` and ``g4f api`` of the drop-in venv (started together)."""
-    servers = start_servers(dropin_venv, ("gui", "api"), spaces.env)
-    yield servers
-    for server in servers.values():
-        died = not server.alive
-        server.stop()
-        if died:  # pragma: no cover - shown in the teardown error
-            raise AssertionError(f"{server.describe()} died during the tests\n{server.log_tail()}")
-
-
-@pytest.fixture(scope="session")
-def gui(g4f_servers) -> G4fServer:
-    return g4f_servers["gui"]
-
-
-@pytest.fixture(scope="session")
-def api(g4f_servers) -> G4fServer:
-    return g4f_servers["api"]

@@ -13,19 +13,14 @@ import json
 import pytest
 
 from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
-from tests.dropin.harness import (  # noqa: F401  (fixtures)
+from tests.dropin.harness import (
     QVQ_URL_ENV,
-    api,
     closed_port_url,
-    dropin_venv,
-    g4f_servers,
-    gui,
     multipart,
     parse_gui_stream,
     parse_sse_chat,
     run_in_venv,
     run_json,
-    spaces,
     tiny_png,
 )
 

@@ -9,15 +9,12 @@
 from __future__ import annotations
 
 from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
-from tests.dropin.harness import (  # noqa: F401  (fixtures)
-    dropin_venv,
+from tests.dropin.harness import (
     editable_venv,
-    plugins_venv,
     run_in_venv,
     run_json,
     script,
     site_packages,
-    spaces,
 )
 
 QVQ, QWEN2 = "Qwen_QVQ_72B", "Qwen_Qwen_2_72B"
