@@ -17,7 +17,7 @@ from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMix
 
 from ..space import SpaceClient, SpaceConfig, TextTracker
 from ..space.config import Endpoint
-from ..space.copies import COOLDOWN, combine, cooldown_seconds, moves_on, parse_urls, reason
+from ..space.copies import COOLDOWN, Plan, combine, cooldown_seconds, moves_on, parse_urls, reason
 from ..space.errors import SpaceError, SpaceInputError
 from ..space.files import ImageFile
 from ..space.limits import default_deadline, optional_seconds
@@ -158,7 +158,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             stall = optional_seconds(stall_timeout, "stall_timeout")
             limit, rest = _wake_limit(wake_limit), cooldown_seconds(cooldown)
             show_status = bool(kwargs.get("stream"))
-            plan = COOLDOWN.plan(cls.space_urls())
+            plan = COOLDOWN.plan(cls.space_urls()) if rest else Plan(cls.space_urls(), ())
             deadline = time.monotonic() + total
             store = config_store()
             failures: list = []

@@ -161,7 +161,8 @@ def reason(error: SpaceError) -> str:
     if isinstance(error, SpaceAsleepError):
         return f"still {error.state or 'asleep'} after {error.elapsed:.0f} s (the wake limit)"
     if isinstance(error, SpaceAuthError):
-        return f"refused access ({error.status})" if error.status else "refused access"
+        code = f" ({error.status})" if error.status else ""
+        return f"refused access{code}: an HF token is needed"
     if isinstance(error, SpaceStatusError) and error.status == 404:
         return "not found (404)"
     if isinstance(error, SpaceStatusError) and error.state in _DOWN_STATES:
