@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -37,9 +37,9 @@ class FrontServer(FaultServer):
         self.sleep_seconds = 0.0
         self.page = SLEEPING_PAGE
         self.page_status = 503
-        self.first: Optional[float] = None
+        self.first: float | None = None
         self.pages = 0
-        self._client: Optional[aiohttp.ClientSession] = None
+        self._client: aiohttp.ClientSession | None = None
 
     def asleep_for(self, seconds: float, page: str = SLEEPING_PAGE, status: int = 503) -> FrontServer:
         self.sleep_seconds, self.page, self.page_status = seconds, page, status
