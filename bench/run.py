@@ -183,6 +183,8 @@ async def first_chunk(server: GradioServer, requests: int) -> dict:
 FIRST_CHUNK_CHILD = r"""
 import asyncio, json, time
 async def main():
+    import g4f.debug
+    g4f.debug.version_check = False
     from g4f.client import AsyncClient
     from g4f_qwen_spaces import Qwen_QVQ_72B
     client = AsyncClient(provider=Qwen_QVQ_72B)

@@ -500,6 +500,8 @@ def test_the_doctor_checks_every_copy(fault_factory, monkeypatch):
 
 CHILD = textwrap.dedent("""
     import g4f
+    import g4f.debug
+    g4f.debug.version_check = False  # g4f 0.6 would ask PyPI (tests talk to loopback only)
     from g4f_qwen_spaces import Qwen_QVQ_72B
     print(g4f.ChatCompletion.create(model="qvq-72b", provider=Qwen_QVQ_72B, api_key="hf_SecretTokenNeverStored42",
                                     messages=[{"role": "user", "content": "hi"}]))
