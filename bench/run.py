@@ -12,7 +12,11 @@ Starts the local Gradio test Space (QVQ shape, Gradio 5, no sleeps) on
 3. overhead to the first chunk: median over 50 requests, ours minus raw;
 4. start-up cost: ``python -c pass`` and ``import g4f`` with and without the
    installed plugin (its ``.pth`` hook), medians over 20 runs;
-5. concurrency: 200 concurrent streams of n = 10,000 against one server.
+5. concurrency: 200 concurrent streams of n = 10,000 against one server;
+6. a new process's time to the first chunk through a relay adding 100 ms per
+   round trip, with the disk config cache cold (``/config`` first) and warm.
+
+``--only lifecycle`` runs row 6 alone.
 
 Every figure is a ratio or difference measured in the same run (shared,
 noisy machines). Prints a table; writes ``results.json`` and ``results.png``.
@@ -43,7 +47,7 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
 import aiohttp  # noqa: E402
 
-from bench.wire import CountingProxy, measure, via_call  # noqa: E402
+from bench.wire import CountingProxy, DelayRelay, measure, via_call  # noqa: E402
 from tests.apps.fakemodel import qvq_answer  # noqa: E402
 from tests.servers import GradioServer, ensure_gradio  # noqa: E402
 
@@ -173,6 +177,76 @@ async def first_chunk(server: GradioServer, requests: int) -> dict:
         "paired_diff_ms": spread([d * 1000 for d in diffs]),
     }
     print(f"  first chunk: ours {result['ours_ms']['median']:.1f} ms  raw {result['raw_ms']['median']:.1f} ms  overhead {result['overhead_ms_median']:.1f} ms", flush=True)
+    return result
+
+
+FIRST_CHUNK_CHILD = r"""
+import asyncio, json, time
+async def main():
+    import g4f.debug
+    g4f.debug.version_check = False
+    from g4f.client import AsyncClient
+    from g4f_qwen_spaces import Qwen_QVQ_72B
+    client = AsyncClient(provider=Qwen_QVQ_72B)
+    t0 = time.perf_counter()
+    stream = client.chat.completions.create(
+        model="qvq-72b", messages=[{"role": "user", "content": "LONG:200 DELAY:0"}], stream=True)
+    if asyncio.iscoroutine(stream):
+        stream = await stream
+    first = None
+    async for chunk in stream:
+        if first is None and chunk.choices and chunk.choices[0].delta.content:
+            first = time.perf_counter() - t0
+    print(json.dumps({"first_s": first}))
+asyncio.run(main())
+"""
+
+
+def new_process_first_chunk(server: GradioServer, runs: int, out: Path) -> dict:
+    """A new process's time from its call to the first chunk, config cache cold vs warm.
+
+    Each run is a fresh interpreter (g4f's AsyncClient, streaming) talking to
+    the Space through a relay that adds 100 ms to every round trip; the clock
+    starts at the call (interpreter start and ``import g4f`` are row 4's).
+    Cold: the disk cache folder is removed first; warm: it holds the config
+    from the previous run. Runs alternate so both see the same machine noise.
+    """
+    import shutil
+
+    home = out / "lifecycle-home"
+    shutil.rmtree(home, ignore_errors=True)
+    env = dict(os.environ, **prepare_g4f_home(home), PYTHONPATH=str(ROOT))
+    folder = home / "cache" / "g4f_qwen_spaces"
+
+    async def relayed() -> dict:
+        async with DelayRelay(server.port, 0.05) as relay:
+            env["G4F_QWEN_QVQ_72B_URL"] = relay.url
+
+            def child() -> float:
+                done = subprocess.run([sys.executable, "-c", FIRST_CHUNK_CHILD], env=env, capture_output=True,
+                                      text=True, timeout=120)
+                if done.returncode:
+                    raise RuntimeError(done.stderr[-2000:])
+                return json.loads(done.stdout.strip().splitlines()[-1])["first_s"]
+
+            await asyncio.to_thread(child)  # warm the page cache and the Space
+            cold, warm = [], []
+            for _ in range(runs):
+                shutil.rmtree(folder, ignore_errors=True)
+                cold.append(await asyncio.to_thread(child))
+                warm.append(await asyncio.to_thread(child))
+            return {"cold": cold, "warm": warm}
+
+    times = asyncio.run(relayed())
+    result = {
+        "runs": runs,
+        "added_rtt_ms": 100,
+        "cold_ms": spread([x * 1000 for x in times["cold"]]),
+        "warm_ms": spread([x * 1000 for x in times["warm"]]),
+    }
+    result["saved_ms_median"] = result["cold_ms"]["median"] - result["warm_ms"]["median"]
+    print(f"  new process first chunk (+100 ms RTT): cold {result['cold_ms']['median']:.0f} ms  "
+          f"warm {result['warm_ms']['median']:.0f} ms  saved {result['saved_ms_median']:.0f} ms", flush=True)
     return result
 
 
@@ -334,7 +408,16 @@ def markdown(results: dict) -> str:
             f"| start-up {label} (median of 20) | | {r['with_ms']['median']:.1f} ms with hook | {r['without_ms']['median']:.1f} ms without | "
             f"{r['delta_ms']:+.1f} ms ({r['delta_pct']:+.1f} %) | {goal} |"
         )
-    c = results["concurrency"]
+    life = results.get("new_process_first_chunk")
+    if life:
+        lines.append(
+            f"| first chunk of a new process, +100 ms per round trip (median of {life['runs']}) | 200 | "
+            f"warm cache {life['warm_ms']['median']:.0f} ms | cold cache {life['cold_ms']['median']:.0f} ms | "
+            f"{-life['saved_ms_median']:+.0f} ms | ≥ 1 round trip (100 ms) less |"
+        )
+    c = results.get("concurrency")
+    if not c:
+        return "\n".join(lines) + "\n"
     lines.append(
         f"| {c['streams']} concurrent streams | {c['n']:,} | wall {c['wall_s']:.1f} s, p50 {c['p50_s']:.1f} s, p99 {c['p99_s']:.1f} s | "
         f"peak RSS {c['peak_rss_mb']:.0f} MB | {c['errors']} errors | 0 errors |"
@@ -359,18 +442,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    parser.add_argument("--only", choices=["lifecycle"], help="run one row only (printed, written to <out>/lifecycle.json)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
     print(f"machine: {results['machine']}", flush=True)
     ensure_gradio("5")
+    if args.only == "lifecycle":
+        with GradioServer.start("qvq_space", "5", "--delay", "0") as server:
+            results["gradio"] = server.version
+            results["new_process_first_chunk"] = new_process_first_chunk(server, 3 if args.quick else 10, out)
+        (out / "lifecycle.json").write_text(json.dumps(results, indent=2))
+        return 0
     with GradioServer.start("qvq_space", "5", "--delay", "0", "--concurrency", "256") as server:
         results["gradio"] = server.version
         results["wire_bytes"] = asyncio.run(wire_bytes(server, SIZES))
         results["client_cpu"] = asyncio.run(cpu(server, SIZES, 1 if args.quick else 3))
         results["first_chunk"] = asyncio.run(first_chunk(server, 10 if args.quick else 50))
         results["concurrency"] = concurrency(server, 50 if args.quick else 200, 10_000)
+        results["new_process_first_chunk"] = new_process_first_chunk(server, 3 if args.quick else 10, out)
     results["startup"] = startup(5 if args.quick else 20, results["machine"]["g4f"], out)
     wire10k = next(r for r in results["wire_bytes"] if r["n"] == 10_000)
     cpu100k = next(r for r in results["client_cpu"] if r["n"] == 100_000)
@@ -383,6 +474,7 @@ def main() -> int:
         "python -c pass delta <= 1 ms": results["startup"]["python_c_pass"]["delta_ms"] <= 1,
         "import g4f delta <= 5 %": results["startup"]["import_g4f"]["delta_pct"] <= 5,
         "concurrency errors == 0": results["concurrency"]["errors"] == 0,
+        "warm cache saves >= 1 round trip (100 ms)": results["new_process_first_chunk"]["saved_ms_median"] >= 100,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "results.md").write_text(markdown(results))

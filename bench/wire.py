@@ -80,3 +80,60 @@ async def via_call(base: str, api_prefix: str, api_name: str, data: list) -> str
                     final = json.loads(line[6:])
                     break
         return final
+
+
+class DelayRelay:
+    """Forwards 127.0.0.1:<port> to the server, holding every piece ``delay`` seconds each way.
+
+    With ``delay=0.05`` each request/answer round trip takes 100 ms longer,
+    like a client far from the Space; pieces keep their order and overlap
+    (latency, not bandwidth).
+    """
+
+    def __init__(self, target_port: int, delay: float = 0.05) -> None:
+        self.target_port = target_port
+        self.delay = delay
+        self._server = None
+
+    async def __aenter__(self) -> "DelayRelay":
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _handle(self, reader, writer) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        loop = asyncio.get_running_loop()
+
+        async def pipe(src, dst) -> None:
+            queue: asyncio.Queue = asyncio.Queue()
+
+            async def deliver() -> None:
+                while (item := await queue.get()) is not None:
+                    due, data = item
+                    await asyncio.sleep(max(0.0, due - loop.time()))
+                    dst.write(data)
+                    await dst.drain()
+
+            sender = asyncio.ensure_future(deliver())
+            try:
+                while data := await src.read(65536):
+                    queue.put_nowait((loop.time() + self.delay, data))
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                queue.put_nowait(None)
+                try:
+                    await sender
+                except ConnectionError:
+                    pass
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))

@@ -55,22 +55,31 @@ def _import_layers() -> dict:
 
 
 async def _probe(provider: type, timeout: float) -> dict:
-    from .space import SpaceClient
+    """Check every copy in the provider's URL list; ``ok`` only when each one serves the endpoint."""
     from .space.errors import SpaceInputError
 
     try:
-        url = provider.space_url()
+        urls = provider.space_urls()
     except SpaceInputError as error:
         return {"url": None, "ok": False, "error": str(error)}
-    result: dict = {"url": url, "override": bool(os.environ.get(provider.url_env)), "env": provider.url_env}
+    copies = [await _probe_url(provider, url, timeout) for url in urls]
+    result: dict = {"url": urls[0], "override": bool(os.environ.get(provider.url_env)), "env": provider.url_env}
+    result.update({k: v for k, v in copies[0].items() if k != "url"})
+    result.update(ok=all(c["ok"] for c in copies), copies=copies)
+    return result
+
+
+async def _probe_url(provider: type, url: str, timeout: float) -> dict:
+    from .space import SpaceClient
+
     try:
         async with SpaceClient(url, timeout=timeout, url_hint=provider.url_env) as client:
             config = await client.config(refresh=True)
             endpoint = config.endpoint(provider.api_name)
-        result.update(ok=True, gradio=config.version, endpoint=f"{endpoint.api_name} (fn_index {endpoint.fn_index})")
     except Exception as error:  # noqa: BLE001 - reported, not raised
-        result.update(ok=False, error=f"{type(error).__name__}: {error}")
-    return result
+        return {"url": url, "ok": False, "error": f"{type(error).__name__}: {error}"}
+    return {"url": url, "ok": True, "gradio": config.version,
+            "endpoint": f"{endpoint.api_name} (fn_index {endpoint.fn_index})"}
 
 
 def diagnose(check_spaces: bool = True, timeout: float = 15.0) -> dict:
@@ -137,10 +146,13 @@ def _print(report: dict) -> None:
             if space.get("override"):
                 where += f"  (from {space['env']})"
             print(f"  space          {where}")
-            if space.get("ok"):
-                print(f"                 Gradio {space['gradio']}, endpoint {space['endpoint']}")
-            else:
-                print(f"                 NOT OK: {space.get('error')}")
+            for copy in space.get("copies") or [space]:
+                if len(space.get("copies") or ()) > 1:
+                    print(f"    copy         {copy['url']}")
+                if copy.get("ok"):
+                    print(f"                 Gradio {copy['gradio']}, endpoint {copy['endpoint']}")
+                else:
+                    print(f"                 NOT OK: {copy.get('error')}")
     print("\nall good" if report["ok"] else "\nproblems found")
 
 

@@ -214,7 +214,8 @@ async def test_connect_timeout_message_says_connecting(blackhole):
 
 @pytest.mark.parametrize("where", ["config", "join"])
 @pytest.mark.parametrize("state", list(HTML_PAGES))
-async def test_html_503_names_the_space_state(qvq_at, where, state):
+async def test_html_503_names_the_space_state(qvq_at, where, state, monkeypatch):
+    monkeypatch.setenv("G4F_QWEN_SPACES_WAKE_LIMIT", "0")  # waiting: tests/test_lifecycle.py
     page, words = HTML_PAGES[state]
     path = "/config" if where == "config" else f"{PREFIX}/queue/join"
     method = "GET" if where == "config" else "POST"
@@ -225,8 +226,9 @@ async def test_html_503_names_the_space_state(qvq_at, where, state):
 
 
 @pytest.mark.parametrize("state", list(HTML_PAGES))
-async def test_html_200_config_names_the_space_state(qvq_at, state):
+async def test_html_200_config_names_the_space_state(qvq_at, state, monkeypatch):
     """HF answers some states with a 200 HTML page where the app's JSON should be."""
+    monkeypatch.setenv("G4F_QWEN_SPACES_WAKE_LIMIT", "0")  # waiting: tests/test_lifecycle.py
     page, words = HTML_PAGES[state]
     qvq_at.route("GET", "/config", respond(200, page, content_type="text/html"))
     outcome = await run()

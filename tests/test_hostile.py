@@ -381,12 +381,14 @@ async def test_a_redirect_to_the_status_page_reports_the_state_without_the_token
     monkeypatch.setattr(http, "STATUS_HOSTS", ("127.0.0.2",))
     monkeypatch.setattr(http, "STATUS_SCHEME", "http")
     space.route("GET", "/config", respond(302, "", headers={"Location": f"{status_page.url}/spaces/Qwen/QVQ"}))
+    monkeypatch.setenv("G4F_QWEN_SPACES_WAKE_LIMIT", "0")  # waiting: tests/test_lifecycle.py
     outcome = await run(api_key=TOKEN)
     error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
     assert str(error) == (
-        f"The Space at {space.url} is sleeping (waking it up takes a minute or two) "
-        "(redirected to its Hugging Face page)"
+        f"The Space at {space.url} is sleeping (redirected to its Hugging Face page); "
+        "not waiting for it (G4F_QWEN_SPACES_WAKE_LIMIT=0)"
     )
+    assert error.state == "sleeping"
     assert [r.path for r in status_page.requests] == ["/spaces/Qwen/QVQ"]
     assert "authorization" not in status_page.requests[0].headers
     assert space.requests[0].headers["authorization"] == f"Bearer {TOKEN}"

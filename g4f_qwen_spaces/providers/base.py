@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any, Optional
 
 from g4f.errors import ModelNotFoundError
@@ -16,12 +17,14 @@ from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMix
 
 from ..space import SpaceClient, SpaceConfig, TextTracker
 from ..space.config import Endpoint
+from ..space.copies import COOLDOWN, Plan, combine, cooldown_seconds, moves_on, parse_urls, reason
 from ..space.errors import SpaceError, SpaceInputError
 from ..space.files import ImageFile
-from ..space.http import check_base_url
-from ..space.limits import optional_seconds
+from ..space.limits import default_deadline, optional_seconds
 from ..space.queue import Completed, Generating
 from ..space.redact import check_header_value
+from ..space.wake import Waker, wake_limit
+from .cache import config_store
 from .errors import redact_chain, translate
 from .media import collect_media, load_image
 
@@ -74,15 +77,17 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
     # -- shared behaviour ------------------------------------------------------
 
     @classmethod
-    def space_url(cls) -> str:
-        """The Space's base URL: ``url``, or the override in ``url_env``."""
+    def space_urls(cls) -> tuple[str, ...]:
+        """The Space's copies, in the order tried: ``url``, or the list in ``url_env``."""
         raw = os.environ.get(cls.url_env, "") if cls.url_env else ""
         if not raw.strip():
-            return cls.url
-        # Refused as a whole, not stripped: a line break in an override means
-        # something is wrong with how it was set.
-        check_header_value(raw, cls.url_env)
-        return check_base_url(raw.strip(), cls.url_env)
+            return (cls.url,)
+        return parse_urls(raw, cls.url_env)
+
+    @classmethod
+    def space_url(cls) -> str:
+        """The first copy's base URL (the one tried first)."""
+        return cls.space_urls()[0]
 
     @classmethod
     def resolve_model(cls, model: Optional[str]) -> str:
@@ -126,12 +131,18 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         proxy: Optional[str] = None,
         timeout: Optional[float] = None,
         stall_timeout: Optional[float] = None,
+        wake_limit: Optional[float] = None,
+        cooldown: Optional[float] = None,
         **kwargs: Any,
     ):
         """Stream the answer as text chunks (each chunk is only new text).
 
-        Everything checkable is checked before a connection is made; every
-        failure after that leaves here as one of :mod:`.errors`' g4f types.
+        Everything checkable is checked before a connection is made. The
+        Space's copies are tried in order, under one deadline; a copy gives
+        way to the next only when it failed before any text
+        (:func:`~..space.copies.moves_on`), so no text is ever sent twice, and
+        it then cools down for ``cooldown`` seconds. Every failure leaves here
+        as one of :mod:`.errors`' g4f types.
         """
         token: Optional[str] = None
         try:
@@ -143,43 +154,79 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             if len(sources) > 1:
                 raise SpaceInputError(f"{cls.__name__} takes one image per request; got {len(sources)}")
             token = cls.space_token(api_key)
-            client = SpaceClient(
-                cls.space_url(),
-                token=token,
-                proxy=proxy,
-                timeout=optional_seconds(timeout, "timeout"),
-                stall_timeout=optional_seconds(stall_timeout, "stall_timeout"),
-                url_hint=cls.url_env,
-            )
-            async with client:
-                endpoint, job = await cls._submit(client, request, sources)
-                # One async generator only, and the job closed in our own
-                # finally: when the caller stops early, the Space is asked to
-                # cancel before the session closes, whatever order an event
-                # loop finalises abandoned generators in.
+            total = optional_seconds(timeout, "timeout") or default_deadline()
+            stall = optional_seconds(stall_timeout, "stall_timeout")
+            limit, rest = _wake_limit(wake_limit), cooldown_seconds(cooldown)
+            show_status = bool(kwargs.get("stream"))
+            plan = COOLDOWN.plan(cls.space_urls()) if rest else Plan(cls.space_urls(), ())
+            deadline = time.monotonic() + total
+            store = config_store()
+            failures: list = []
+            for url in plan.urls:
+                started = False
+                client = SpaceClient(
+                    url, token=token, proxy=proxy, timeout=total, deadline=deadline,
+                    stall_timeout=stall, url_hint=cls.url_env, store=store,
+                )
                 try:
-                    tracker = TextTracker()
-                    async for update in job:
-                        if isinstance(update, Generating):
-                            delta = tracker.update(cls.answer_node(update.values, endpoint))
-                        elif isinstance(update, Completed):
-                            delta = tracker.finish(cls.answer_node(update.values, endpoint))
-                        else:
-                            # Queue position/ETA, for streaming callers only:
-                            # g4f joins non-streamed chunks with str().
-                            if kwargs.get("stream") and not update.started and not tracker.text:
-                                yield _status(update.describe())
-                            continue
-                        if delta:
-                            yield delta
-                finally:
-                    await job.aclose()
+                    async with client:
+                        waker = Waker(client, cls._attempt(client, request, sources), limit, on_wake=_on_wake(client))
+                        async for waking in waker:
+                            if show_status:
+                                yield _status(waking.describe())
+                        endpoint, job = waker.result
+                        # One async generator only, and the job closed in our
+                        # own finally: when the caller stops early, the Space is
+                        # asked to cancel before the session closes, whatever
+                        # order an event loop finalises abandoned generators in.
+                        try:
+                            tracker = TextTracker()
+                            async for update in job:
+                                chunk = cls._chunk(tracker, update, endpoint, show_status)
+                                if chunk is None or chunk == "":
+                                    continue
+                                started = started or isinstance(chunk, str)
+                                yield chunk
+                        finally:
+                            await job.aclose()
+                except SpaceError as error:
+                    if started or not moves_on(error):
+                        raise combine(failures, plan.skipped, error) from error.__cause__
+                    failures.append((url, error))
+                    COOLDOWN.mark(url, rest, reason(error))
+                    log.info("%s: %s failed (%s)", cls.__name__, url, reason(error))
+                    continue
+                COOLDOWN.clear(url)
+                return
+            raise combine(failures, plan.skipped)
         except SpaceError as error:
             redact_chain(error, token)  # belt and braces: messages are redacted when made
             raise translate(error) from error.__cause__
         except Exception as error:
             redact_chain(error, token)
             raise
+
+    @classmethod
+    def _chunk(cls, tracker: TextTracker, update: Any, endpoint: Endpoint, show_status: bool) -> Any:
+        """What one job update gives the caller: new text, a status, or nothing."""
+        if isinstance(update, Generating):
+            return tracker.update(cls.answer_node(update.values, endpoint))
+        if isinstance(update, Completed):
+            return tracker.finish(cls.answer_node(update.values, endpoint))
+        # Queue position/ETA, for streaming callers only: g4f joins
+        # non-streamed chunks with str().
+        if show_status and not update.started and not tracker.text:
+            return _status(update.describe())
+        return None
+
+    @classmethod
+    def _attempt(cls, client: SpaceClient, request: Any, sources: list):
+        """One try at reaching the Space's queue (what a waker repeats while it wakes)."""
+
+        async def attempt():
+            return await cls._submit(client, request, sources)
+
+        return attempt
 
     @classmethod
     async def _submit(cls, client: SpaceClient, request: Any, sources: list):
@@ -196,6 +243,20 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         uploaded = await client.upload(config, image) if image is not None else None
         data = cls.build_data(request, config, endpoint, uploaded)
         return endpoint, await client.submit(config, endpoint, data)
+
+
+def _wake_limit(value: Any) -> float:
+    return wake_limit(value)
+
+
+def _on_wake(client: SpaceClient):
+    """When a Space turns out to be building, its config may change: drop the cached one."""
+
+    async def dropped(error: SpaceError) -> None:
+        if getattr(error, "state", None) == "building":
+            await client.forget()
+
+    return dropped
 
 
 def _status(text: str) -> Any:

@@ -37,6 +37,10 @@ class SpaceStatusError(space.SpaceStatusError, ResponseStatusError):
     """An HTTP error, a refused redirect or an HTML page (g4f: ResponseStatusError)."""
 
 
+class SpaceAsleepError(space.SpaceAsleepError, ResponseStatusError):
+    """Still asleep, starting or building at the wake limit (g4f: ResponseStatusError)."""
+
+
 class SpaceAuthError(space.SpaceAuthError, MissingAuthError):
     """Private or gated Space (g4f: MissingAuthError)."""
 
@@ -69,6 +73,7 @@ class SpaceInputError(space.SpaceInputError, G4FError):
 G4F_CLASSES: dict[type[space.SpaceError], type[space.SpaceError]] = {
     space.SpaceLimitError: SpaceLimitError,
     space.SpaceConnectionError: SpaceConnectionError,
+    space.SpaceAsleepError: SpaceAsleepError,
     space.SpaceStatusError: SpaceStatusError,
     space.SpaceAuthError: SpaceAuthError,
     space.SpaceQuotaError: SpaceQuotaError,

@@ -19,12 +19,19 @@ from typing import Any, TypeVar
 import aiohttp
 
 from .config import CONFIG_CACHE, ConfigCache, Endpoint, SpaceConfig
-from .errors import SpaceConnectionError, SpaceError, SpaceProtocolError, excerpt
+from .errors import (
+    SpaceConnectionError,
+    SpaceError,
+    SpaceProtocolError,
+    SpaceStatusError,
+    excerpt,
+)
 from .files import ImageFile, file_data
 from .http import Request, SpaceHTTP
 from .queue import Completed, EventState, Update
 from .redact import install_filter
 from .sse import SSEBatches
+from .store import ConfigStore
 
 __all__ = ["SpaceClient", "Job"]
 
@@ -55,12 +62,39 @@ def boundary(method: Callable[..., Awaitable[_T]]) -> Callable[..., Awaitable[_T
 
 
 class SpaceClient(SpaceHTTP):
-    """One request's connection to a Space (open it with ``async with``)."""
+    """One request's connection to a Space (open it with ``async with``).
 
-    def __init__(self, base_url: str, *, cache: ConfigCache = CONFIG_CACHE, **options: Any) -> None:
+    ``store`` (optional) keeps parsed configs on disk for other processes;
+    the in-memory ``cache`` is looked at first, the store next, ``/config`` last.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        cache: ConfigCache = CONFIG_CACHE,
+        store: ConfigStore | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(base_url, **options)
         self.cache = cache
+        self.store = store
+        if store is not None:
+            cache.attach(store)
         self.session_hash = secrets.token_hex(6)
+
+    async def cached(self) -> SpaceConfig | None:
+        """The config from memory, else from the disk store (read in a thread)."""
+        config = self.cache.get(self.base_url)
+        if config is None and self.store is not None:
+            config = await asyncio.to_thread(self.store.load, self.base_url)
+            if config is not None:
+                self.cache.put(config)
+        return config
+
+    async def forget(self) -> None:
+        """Drop this Space's config from memory and disk: the Space disagreed with it."""
+        await asyncio.to_thread(self.cache.invalidate, self.base_url)
 
     @boundary
     async def endpoint(self, api_name: str) -> tuple[SpaceConfig, Endpoint]:
@@ -69,7 +103,7 @@ class SpaceClient(SpaceHTTP):
         A cached config that lacks the endpoint is fetched again once: the
         Space may have been rebuilt since (or another app now serves the URL).
         """
-        cached = self.cache.get(self.base_url)
+        cached = await self.cached()
         config = cached or await self.config()
         try:
             return config, config.endpoint(api_name)
@@ -83,18 +117,24 @@ class SpaceClient(SpaceHTTP):
     async def config(self, *, refresh: bool = False) -> SpaceConfig:
         """The app's config, from the process cache when fresh."""
         if not refresh:
-            cached = self.cache.get(self.base_url)
+            cached = await self.cached()
             if cached is not None:
                 return cached
         async with self.request("GET", f"{self.base_url}/config") as response:
             raw = await self.json(response, "/config", self.limits.config)
-        config = SpaceConfig.parse(self.base_url, raw)
-        if config.protocol and not config.protocol.startswith("sse"):
-            raise SpaceProtocolError(
-                f"The Space at {self.base_url} speaks Gradio protocol {config.protocol!r}; "
-                "this client needs sse_v3 (Gradio 4 or later)"
-            )
+        try:
+            config = SpaceConfig.parse(self.base_url, raw)
+            if config.protocol and not config.protocol.startswith("sse"):
+                raise SpaceProtocolError(
+                    f"The Space at {self.base_url} speaks Gradio protocol {config.protocol!r}; "
+                    "this client needs sse_v3 (Gradio 4 or later)"
+                )
+        except SpaceError:
+            await self.forget()  # the app changed into something we cannot use
+            raise
         self.cache.put(config)
+        if self.store is not None:
+            await asyncio.to_thread(self.store.save, config)
         return config
 
     @boundary
@@ -130,9 +170,10 @@ class SpaceClient(SpaceHTTP):
         try:
             async with self.request("POST", config.url("/queue/join"), json=payload) as response:
                 joined = await self.json(response, "the queue join")
-        except SpaceError:
-            # Perhaps the app was re-wired (fn_index moved): read it anew next time.
-            self.cache.invalidate(self.base_url)
+        except SpaceError as error:
+            if disagrees(error):
+                # Perhaps the app was re-wired (fn_index moved): read it anew next time.
+                await self.forget()
             raise
         event_id = joined.get("event_id") if isinstance(joined, dict) else None
         if not isinstance(event_id, str):
@@ -171,6 +212,18 @@ class SpaceClient(SpaceHTTP):
                 log.debug("Cancelled job %s at %s: %s", event_id, self.base_url, response.status)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             log.debug("Cancel of job %s at %s failed: %r", event_id, self.base_url, error)
+
+
+def disagrees(error: SpaceError) -> bool:
+    """Whether a refused join says the cached config is wrong (not: asleep, busy, unreachable).
+
+    A protocol error or an HTTP error without a Hugging Face state (404, 422,
+    500…) may mean the app was re-wired; a status page, 503, a quota, a
+    refused token or a dead connection say nothing about the config.
+    """
+    if isinstance(error, SpaceProtocolError):
+        return True
+    return type(error) is SpaceStatusError and error.state is None and error.status != 503
 
 
 class Job:

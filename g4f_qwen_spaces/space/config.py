@@ -98,6 +98,17 @@ class SpaceConfig:
         except ValueError:
             return 0
 
+    def to_raw(self) -> dict[str, Any]:
+        """The fields :meth:`parse` reads, as JSON-ready data (what the disk cache keeps)."""
+        return {
+            "version": self.version,
+            "api_prefix": self.api_prefix,
+            "protocol": self.protocol,
+            "max_file_size": self.max_file_size,
+            "components": [{"id": c.id, "type": c.type, "props": c.props} for c in self.components.values()],
+            "dependencies": list(self.dependencies),
+        }
+
     def url(self, path: str) -> str:
         """An API route under the app's prefix (``/gradio_api`` on Gradio 5+)."""
         return f"{self.base_url}{self.api_prefix}{path}"
@@ -201,13 +212,21 @@ class ConfigCache:
     """Parsed configs per base URL, for ``ttl`` seconds (thread-safe).
 
     g4f's synchronous API runs each call in its own event loop, often in a
-    worker thread, so the cache holds plain data, not futures.
+    worker thread, so the cache holds plain data, not futures. Clients that
+    keep configs on disk too (:class:`~.store.ConfigStore`) register their
+    store here, so :meth:`invalidate` drops an entry everywhere at once.
     """
 
     def __init__(self, ttl: float = 300.0) -> None:
         self.ttl = ttl
         self._items: dict[str, tuple[float, SpaceConfig]] = {}
+        self._stores: dict[str, Any] = {}
         self._lock = threading.Lock()
+
+    def attach(self, store: Any) -> None:
+        """Remember a disk store (anything with ``drop(url)``/``clear()``) for :meth:`invalidate`."""
+        with self._lock:
+            self._stores.setdefault(str(store.root), store)
 
     def get(self, base_url: str) -> SpaceConfig | None:
         with self._lock:
@@ -224,11 +243,19 @@ class ConfigCache:
             self._items[config.base_url] = (time.monotonic() + self.ttl, config)
 
     def invalidate(self, base_url: str | None = None) -> None:
+        """Forget one URL's config (or all), in memory and in every attached store.
+
+        Touches the disk when stores are attached: from a coroutine, call it
+        through ``asyncio.to_thread``.
+        """
         with self._lock:
             if base_url is None:
                 self._items.clear()
             else:
                 self._items.pop(base_url, None)
+            stores = list(self._stores.values())
+        for store in stores:
+            store.clear() if base_url is None else store.drop(base_url)
 
 
 CONFIG_CACHE = ConfigCache()

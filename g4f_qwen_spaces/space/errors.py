@@ -22,12 +22,14 @@ __all__ = [
     "SpaceError",
     "SpaceConnectionError",
     "SpaceStatusError",
+    "SpaceAsleepError",
     "SpaceAuthError",
     "SpaceQuotaError",
     "SpaceAppError",
     "SpaceProtocolError",
     "SpaceLimitError",
     "SpaceTimeoutError",
+    "SpaceConnectTimeoutError",
     "SpaceInputError",
     "excerpt",
 ]
@@ -47,7 +49,33 @@ class SpaceConnectionError(SpaceError):
 
 
 class SpaceStatusError(SpaceError):
-    """The Space answered with an HTTP error, a redirect we refuse, or an HTML page."""
+    """The Space answered with an HTTP error, a redirect we refuse, or an HTML page.
+
+    ``state`` is the Space's state when Hugging Face's page named one
+    (``sleeping``, ``starting``, ``building``, ``paused``, ``runtime error``).
+    """
+
+    def __init__(
+        self, message: str, status: int | None = None, *, url: str | None = None, state: str | None = None
+    ) -> None:
+        super().__init__(message, status, url=url)
+        self.state = state
+
+
+class SpaceAsleepError(SpaceStatusError):
+    """The Space was still asleep, starting or building when the wake limit ran out."""
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        *,
+        url: str | None = None,
+        state: str | None = None,
+        elapsed: float = 0.0,
+    ) -> None:
+        super().__init__(message, status, url=url, state=state)
+        self.elapsed = elapsed
 
 
 class SpaceAuthError(SpaceError):
@@ -87,6 +115,10 @@ class SpaceLimitError(SpaceProtocolError):
 
 class SpaceTimeoutError(SpaceError, TimeoutError):
     """No byte for the stall timeout, or the total deadline ran out."""
+
+
+class SpaceConnectTimeoutError(SpaceTimeoutError):
+    """No connection within the connect timeout: the Space cannot be reached."""
 
 
 class SpaceInputError(SpaceError, ValueError):

@@ -27,6 +27,7 @@ from .body import ACCEPT_ENCODING, Body, read_body
 from .errors import (
     SpaceAuthError,
     SpaceConnectionError,
+    SpaceConnectTimeoutError,
     SpaceError,
     SpaceInputError,
     SpaceProtocolError,
@@ -57,11 +58,12 @@ MAX_REDIRECTS = 5
 STATUS_HOSTS = ("huggingface.co",)
 STATUS_SCHEME = "https"
 
+#: Words of Hugging Face's status pages -> the state, and how a message says it.
 _SPACE_STATES = (
     ("runtime error", "has a runtime error"),
     ("building", "is building"),
     ("paused", "is paused"),
-    ("sleeping", "is sleeping (waking it up takes a minute or two)"),
+    ("sleeping", "is sleeping"),
     ("starting", "is starting"),
 )
 #: Failures that mean "the bytes were not what the protocol promised".
@@ -152,6 +154,7 @@ class SpaceHTTP:
         connect_timeout: float | None = None,
         url_hint: str = "",
         limits: Limits | None = None,
+        deadline: float | None = None,
     ) -> None:
         # Checked here, before any connection: bad values never reach a socket.
         self.base_url = check_base_url(base_url)
@@ -167,7 +170,9 @@ class SpaceHTTP:
         self.stall_timeout = optional_seconds(stall_timeout, "stall_timeout") or DEFAULT_STALL_TIMEOUT
         self.connect_timeout = optional_seconds(connect_timeout, "connect_timeout") or DEFAULT_CONNECT_TIMEOUT
         self.total = optional_seconds(timeout, "timeout") or default_deadline()
-        self.deadline = time.monotonic() + self.total
+        # ``deadline`` (a time.monotonic() value) lets several clients share
+        # one call's budget: the copies of a Space tried in turn.
+        self.deadline = deadline if deadline is not None else time.monotonic() + self.total
         self.limits = limits or Limits.from_env()
         self.url_hint = url_hint
         self._session: aiohttp.ClientSession | None = None
@@ -213,10 +218,10 @@ class SpaceHTTP:
         """Seconds left of the call's deadline; a timeout error once none are."""
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise self._deadline_error()
+            raise self.deadline_error()
         return left
 
-    def _deadline_error(self) -> SpaceTimeoutError:
+    def deadline_error(self) -> SpaceTimeoutError:
         return SpaceTimeoutError(
             f"The request to {self.base_url} ran out of its total timeout ({self.total:g} s)",
             url=self.base_url,
@@ -312,11 +317,12 @@ class SpaceHTTP:
     async def _status_page(self, response: aiohttp.ClientResponse) -> None:
         """We were sent to Hugging Face's page for the Space: report its state, never its body."""
         body = await self.read_error_body(response)
-        state = _space_state(body) or "is not serving its app"
+        state, text = _space_state(body) or (None, "is not serving its app")
         raise SpaceStatusError(
-            f"The Space at {self.base_url} {state} (redirected to its Hugging Face page)",
+            f"The Space at {self.base_url} {text} (redirected to its Hugging Face page)",
             response.status,
             url=self.base_url,
+            state=state,
         )
 
     def map_error(self, error: BaseException, stream: bool = False) -> BaseException:
@@ -352,7 +358,7 @@ class SpaceHTTP:
     def connection_error(self, error: BaseException) -> SpaceError:
         connect_timeout = getattr(aiohttp, "ConnectionTimeoutError", ())
         if connect_timeout and isinstance(error, connect_timeout):
-            return SpaceTimeoutError(
+            return SpaceConnectTimeoutError(
                 f"Could not connect to the Space at {self.base_url} within {self.connect_timeout:g} s",
                 url=self.base_url,
             )
@@ -375,7 +381,7 @@ class SpaceHTTP:
 
     def timeout_error(self, stream: bool) -> SpaceTimeoutError:
         if time.monotonic() >= self.deadline - 0.05:
-            return self._deadline_error()
+            return self.deadline_error()
         if stream:
             return SpaceTimeoutError(
                 f"The Space at {self.base_url} sent nothing for {self.stall_timeout:g} s", url=self.base_url
@@ -439,9 +445,9 @@ class SpaceHTTP:
                 url=where,
             )
         html = _looks_like_html(response, body)
-        state = _space_state(body) if html else None
-        if state:
-            raise SpaceStatusError(f"The Space at {where} {state} ({status})", status, url=where)
+        known = _space_state(body) if html else None
+        if known:
+            raise SpaceStatusError(f"The Space at {where} {known[1]} ({status})", status, url=where, state=known[0])
         if html:
             raise SpaceStatusError(
                 f"The Space at {where} answered {status} with an HTML page instead of its API",
@@ -468,9 +474,9 @@ class SpaceHTTP:
     def check_html(self, response: aiohttp.ClientResponse, body: str) -> None:
         """A 200 HTML page where JSON was expected: the Space is not serving its app."""
         if _looks_like_html(response, body):
-            state = _space_state(body) or "is not serving its app"
+            state, text = _space_state(body) or (None, "is not serving its app")
             where = self.base_url
-            raise SpaceStatusError(f"The Space at {where} {state}", response.status, url=where)
+            raise SpaceStatusError(f"The Space at {where} {text}", response.status, url=where, state=state)
 
 
 def decode_json_body(body: str, context: str, url: str | None = None) -> Any:
@@ -491,11 +497,12 @@ def _looks_like_html(response: aiohttp.ClientResponse, body: str) -> bool:
     )
 
 
-def _space_state(body: str) -> str | None:
+def _space_state(body: str) -> tuple[str, str] | None:
+    """(state, how a message says it) from a Hugging Face status page, if it names one."""
     lowered = body.lower()
-    for marker, state in _SPACE_STATES:
+    for marker, text in _SPACE_STATES:
         if marker in lowered:
-            return state
+            return marker, text
     return None
 
 
