@@ -165,9 +165,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
                         elif isinstance(update, Completed):
                             delta = tracker.finish(cls.answer_node(update.values, endpoint))
                         else:
-                            # Queue position/ETA, for streaming callers only:
-                            # g4f joins non-streamed chunks with str().
-                            if kwargs.get("stream") and not update.started and not tracker.text:
+                            if _wants_status(kwargs) and not update.started and not tracker.text:
                                 yield _status(update.describe())
                             continue
                         if delta:
@@ -196,6 +194,17 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         uploaded = await client.upload(config, image) if image is not None else None
         data = cls.build_data(request, config, endpoint, uploaded)
         return endpoint, await client.submit(config, endpoint, data)
+
+
+def _wants_status(kwargs: dict) -> bool:
+    """Does the caller take chunks one by one (so a status is not joined into the text)?
+
+    ``stream=True``: streaming callers and the API server's streams.
+    ``ignore_stream=True``: g4f's GUI (and ChatCompletion.create with it), which
+    hands every chunk on as it is. Without either, ChatCompletion.create joins
+    the chunks with ``str()``, and a status would become part of the answer.
+    """
+    return bool(kwargs.get("stream") or kwargs.get("ignore_stream"))
 
 
 def _status(text: str) -> Any:
