@@ -99,8 +99,9 @@ def cdn_scripts() -> dict:
         with open(root / ".install.lock", "a+") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             if not all(f.is_file() for f in files.values()):
-                r = subprocess.run([npm, "install", "--prefix", str(root), "--no-audit", "--no-fund",
-                                    *NPM_PACKAGES], capture_output=True, text=True, timeout=300)
+                r = subprocess.run([npm, "install", "--prefix", str(root), "--cache", str(root / ".npm-cache"),
+                                    "--no-audit", "--no-fund", *NPM_PACKAGES],
+                                   capture_output=True, text=True, timeout=300)
                 if r.returncode != 0:
                     pytest.fail(f"npm install failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
     missing = [str(f) for f in files.values() if not f.is_file()]
