@@ -12,7 +12,6 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,11 +63,11 @@ class Bubble:
     """What one answer bubble shows."""
 
     text: str
-    status: Optional[str]
+    status: str | None
     provider: str
 
     @property
-    def error(self) -> Optional[str]:
+    def error(self) -> str | None:
         """The page's error line (``An error occurred: ...``), if the answer failed."""
         return self.text if self.text.startswith("An error occurred:") else None
 
@@ -85,7 +84,7 @@ def npm_dir() -> Path:
     return Path(root).expanduser().resolve()
 
 
-def chromium_path() -> Optional[str]:
+def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
@@ -122,9 +121,10 @@ class ChatPage:
         self.shots = shots
         self._last_send = 0.0
         self.console: list[str] = []
+        self.router: Router | None = None  #: set by the fixture that routes the context
         page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
 
-    def open(self) -> "ChatPage":
+    def open(self) -> ChatPage:
         self.page.goto(self.gui_url + "/chat/", wait_until="domcontentloaded")
         # filled from /backend-api/v2/providers once the page's scripts ran
         self.page.wait_for_function(
@@ -153,12 +153,12 @@ class ChatPage:
     def answer_count(self) -> int:
         return int(self.page.evaluate(f"({_ASSISTANTS}).length"))
 
-    def bubble(self) -> Optional["Bubble"]:
+    def bubble(self) -> Bubble | None:
         """What the last answer bubble shows, or None before the first."""
         found = self.page.evaluate(_LAST_BUBBLE)
         return Bubble(**found) if found else None
 
-    def last_answer(self, wait: bool = True, timeout: float = 30.0) -> "Bubble":
+    def last_answer(self, wait: bool = True, timeout: float = 30.0) -> Bubble:
         """The last answer bubble once the page has finished it (Stop button hidden)."""
         if wait:
             self.wait_idle(timeout)
@@ -166,7 +166,7 @@ class ChatPage:
         assert bubble is not None, "no answer bubble"
         return bubble
 
-    def poll(self, test, what: str, timeout: float = 30.0) -> "Bubble":
+    def poll(self, test, what: str, timeout: float = 30.0) -> Bubble:
         """Until ``test(bubble)`` is true for the last bubble; returns that bubble."""
         deadline = time.monotonic() + timeout
         seen: list = []
@@ -182,14 +182,14 @@ class ChatPage:
                                      f"the bubble showed: {seen[-5:]!r}")
             time.sleep(0.05)
 
-    def wait_for_status(self, pattern: "re.Pattern", timeout: float = 30.0) -> "Bubble":
+    def wait_for_status(self, pattern: re.Pattern, timeout: float = 30.0) -> Bubble:
         return self.poll(lambda b: bool(pattern.fullmatch(b.status or "")), f"status {pattern.pattern}",
                          timeout)
 
-    def wait_for_text(self, test, timeout: float = 30.0) -> "Bubble":
+    def wait_for_text(self, test, timeout: float = 30.0) -> Bubble:
         return self.poll(lambda b: test(b.text), "answer text", timeout)
 
-    def wait_for_error(self, timeout: float = 30.0) -> "Bubble":
+    def wait_for_error(self, timeout: float = 30.0) -> Bubble:
         return self.poll(lambda b: b.error is not None, "an error in the bubble", timeout)
 
     def generating(self) -> bool:

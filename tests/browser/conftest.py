@@ -192,7 +192,6 @@ def chat(chromium, gui_server, cdn_scripts, tmp_path):
     context.route("**/*", router)
     page = ChatPage(context.new_page(), gui_server.url, tmp_path)
     page.router = router
-    page.gui = gui_server
     try:
         yield page.open()
     finally:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.apps.fakemodel import chatbot_view, pieces, qvq_answer, qwen2_answer
+from tests.browser.chat import CDN_SCRIPTS
 
 QVQ, QWEN2 = "Qwen_QVQ_72B", "Qwen_Qwen_2_72B"
 DEFAULT_SYSTEM = "You are a helpful assistant."
@@ -37,11 +35,14 @@ def waiting(position: int, of: int) -> re.Pattern:
 
 
 def publish(shot: Path, name: str) -> None:
-    """Copy a screenshot for the README when ``$G4FQS_SCREENSHOT_DIR`` is set."""
+    """Save a screenshot for the README when ``$G4FQS_SCREENSHOT_DIR`` is set (128 colours: small)."""
     folder = os.environ.get("G4FQS_SCREENSHOT_DIR")
     if folder:
+        from PIL import Image
+
         Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, Path(folder) / name)
+        with Image.open(shot) as image:
+            image.convert("RGB").quantize(colors=128).save(Path(folder) / name, optimize=True)
 
 
 # -- a. both providers answer; the conversation's history reaches Qwen2 -----------------
@@ -54,6 +55,8 @@ def test_qvq_answers_in_the_page(chat):
     shot = chat.screenshot("qvq-answer")
     assert answer.text == qvq_answer(None, None, "What does a fox say?")
     assert answer.provider == "Qwen QVQ-72B with qwen-qvq-72b-preview"
+    # the page ran on the two scripts from npm; nothing else left the machine
+    assert sorted(set(chat.router.served)) == sorted(CDN_SCRIPTS), chat.router.served
     publish(shot, "gui-answer.png")
 
 

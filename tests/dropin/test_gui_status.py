@@ -25,7 +25,7 @@ QVQ, QWEN2 = "Qwen_QVQ_72B", "Qwen_Qwen_2_72B"
 STATUS = re.compile(r"Waiting in the Space's queue: position 1 of 1(, about \d+ s)?")
 
 
-def test_gui_conversation_shows_the_queue_status_before_the_answer(gui):
+def test_gui_conversation_shows_the_queue_status_before_the_answer(gui):  # noqa: F811
     body = {"model": "qwen-2-72b", "provider": QWEN2, "conversation_id": "status-1", "id": "s1",
             "messages": [{"role": "user", "content": "Status first."}]}
     stream = parse_gui_stream(gui.expect(gui.post("/backend-api/v2/conversation", body)).text)
@@ -38,7 +38,7 @@ def test_gui_conversation_shows_the_queue_status_before_the_answer(gui):
                                           4, "tuples")
 
 
-def test_api_streams_carry_the_status_as_reasoning_and_answers_do_not(api):
+def test_api_streams_carry_the_status_as_reasoning_and_answers_do_not(api):  # noqa: F811
     body = {"model": "qvq-72b", "provider": QVQ, "messages": [{"role": "user", "content": "Status?"}]}
     expected = qvq_answer(None, None, "Status?")
     streamed, chunks = parse_sse_chat(api.expect(api.post("/v1/chat/completions", {**body, "stream": True})).text)
