@@ -196,7 +196,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         return endpoint, await client.submit(config, endpoint, data)
 
 
-def _wants_status(kwargs: dict) -> bool:
+def _wants_status(kwargs: dict[str, Any]) -> bool:
     """Does the caller take chunks one by one (so a status is not joined into the text)?
 
     ``stream=True``: streaming callers and the API server's streams.
