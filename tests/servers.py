@@ -292,6 +292,6 @@ class ServerPool:
             executor.shutdown(wait=True)
 
 
-#: the process-wide pool used by tests/gradio_fixtures.py
+#: the process-wide pool used by the fixtures in tests/conftest.py
 POOL = ServerPool()
 atexit.register(POOL.close)

@@ -725,6 +725,43 @@ async def test_streaming_callers_see_the_queue_position(qvq_at):
     assert all(isinstance(c, str) for c in outcome.chunks[first_text:])
 
 
+async def test_gui_style_callers_see_the_queue_position(qvq_at):
+    """g4f's GUI calls providers with ``ignore_stream=True`` and no ``stream``."""
+    from g4f.providers.response import Reasoning
+
+    qvq_at.script = QUEUED
+    outcome = await run(ignore_stream=True)
+    assert outcome.error is None, outcome.error
+    statuses = [c.status for c in outcome.chunks if isinstance(c, Reasoning)]
+    assert statuses[0] == "Waiting in the Space's queue: position 3 of 3, about 4 s", statuses
+    assert "Waiting in the Space's queue: position 1 of 1" in statuses, statuses
+    assert outcome.text == "Hello world"
+    first_text = next(i for i, c in enumerate(outcome.chunks) if isinstance(c, str))
+    assert all(isinstance(c, Reasoning) for c in outcome.chunks[:first_text])
+    assert all(isinstance(c, str) for c in outcome.chunks[first_text:])
+
+
+def test_g4f_chatcompletion_ignore_stream_hands_on_statuses(qvq_at):
+    """What the GUI backend gets from g4f: every chunk, statuses first, text apart."""
+    import g4f
+    from g4f.providers.response import Reasoning
+
+    qvq_at.script = QUEUED
+    chunks = list(g4f.ChatCompletion.create(model="qvq-72b", provider=Qwen_QVQ_72B, messages=HI,
+                                            ignore_stream=True))
+    statuses = [str(c.status) for c in chunks if isinstance(c, Reasoning)]
+    assert statuses[:1] == ["Waiting in the Space's queue: position 3 of 3, about 4 s"], chunks
+    assert "".join(c for c in chunks if isinstance(c, str)) == "Hello world"
+
+
+@pytest.mark.parametrize("flags", [{}, {"stream": False}, {"stream": False, "ignore_stream": False}])
+async def test_non_streaming_callers_get_no_status_chunks_whatever_the_flags(qvq_at, flags):
+    qvq_at.script = QUEUED
+    outcome = await run(**flags)
+    assert outcome.chunks and all(isinstance(c, str) for c in outcome.chunks), outcome.chunks
+    assert outcome.text == "Hello world"
+
+
 async def test_non_streaming_callers_get_no_status_chunks(qvq_at):
     qvq_at.script = QUEUED
     outcome = await run()

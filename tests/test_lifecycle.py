@@ -28,7 +28,7 @@ from g4f_qwen_spaces.space.copies import COOLDOWN, combine, moves_on, parse_urls
 from g4f_qwen_spaces.space.errors import SpaceAsleepError, SpaceAuthError, SpaceQuotaError
 from g4f_qwen_spaces.space.store import FORMAT, MAX_FILE_BYTES, ConfigStore, file_name
 from g4f_qwen_spaces.space.wake import DEFAULT_WAKE_LIMIT, WAKE_ENV, backoff, wake_limit
-from tests.faultserver import (  # noqa: F401 - fixtures
+from tests.faultserver import (
     CONFIG,
     PREFIX,
     QUOTA,
@@ -38,10 +38,8 @@ from tests.faultserver import (  # noqa: F401 - fixtures
     append,
     estimation,
     failed,
-    fault_factory,
     generating,
     respond,
-    socket_baseline,
     starts,
 )
 from tests.hfproxy import PAUSED_PAGE, SLEEPING_PAGE, FrontServer
@@ -510,8 +508,7 @@ CHILD = textwrap.dedent("""
 
 def child(server: FaultServer, home: Path) -> str:
     env = dict(os.environ, **prepare_g4f_home(home))
-    env[ENV] = server.url
-    env["PYTHONPATH"] = str(ROOT)
+    env[ENV] = server.url  # the installed package, not the checkout
     result = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.strip()

@@ -157,7 +157,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             total = optional_seconds(timeout, "timeout") or default_deadline()
             stall = optional_seconds(stall_timeout, "stall_timeout")
             limit, rest = _wake_limit(wake_limit), cooldown_seconds(cooldown)
-            show_status = bool(kwargs.get("stream"))
+            show_status = _wants_status(kwargs)
             plan = COOLDOWN.plan(cls.space_urls()) if rest else Plan(cls.space_urls(), ())
             deadline = time.monotonic() + total
             store = config_store()
@@ -213,8 +213,8 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             return tracker.update(cls.answer_node(update.values, endpoint))
         if isinstance(update, Completed):
             return tracker.finish(cls.answer_node(update.values, endpoint))
-        # Queue position/ETA, for streaming callers only: g4f joins
-        # non-streamed chunks with str().
+        # Queue position/ETA, only for callers that take chunks one by one
+        # (see _wants_status).
         if show_status and not update.started and not tracker.text:
             return _status(update.describe())
         return None
@@ -257,6 +257,17 @@ def _on_wake(client: SpaceClient):
             await client.forget()
 
     return dropped
+
+
+def _wants_status(kwargs: dict[str, Any]) -> bool:
+    """Does the caller take chunks one by one (so a status is not joined into the text)?
+
+    ``stream=True``: streaming callers and the API server's streams.
+    ``ignore_stream=True``: g4f's GUI (and ChatCompletion.create with it), which
+    hands every chunk on as it is. Without either, ChatCompletion.create joins
+    the chunks with ``str()``, and a status would become part of the answer.
+    """
+    return bool(kwargs.get("stream") or kwargs.get("ignore_stream"))
 
 
 def _status(text: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import time
 
 import fakemodel
@@ -21,7 +22,22 @@ def base_parser(description: str) -> argparse.ArgumentParser:
                    help="launch(show_error=True): plain exceptions reach the client")
     p.add_argument("--api-closed", action="store_true",
                    help="queue(api_open=False), like the real Qwen2 Space")
+    p.add_argument("--progress-log", default=None,
+                   help="append a JSON line per streamed piece (wall time, index, text) to this file")
     return p
+
+
+#: set by :func:`launch` from ``--progress-log``
+_PROGRESS_LOG: str | None = None
+
+
+def _progress(index: int, text: str) -> None:
+    """Record that the generator produced piece ``index`` (tests see when it stops)."""
+    if _PROGRESS_LOG is None:
+        return
+    line = json.dumps({"t": time.time(), "i": index, "text": text[:200]})
+    with open(_PROGRESS_LOG, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
 
 
 def accepted(func, **kwargs) -> dict:
@@ -55,12 +71,15 @@ def stream(answer: str, text: str, delay: float):
         if i and delay > 0:
             time.sleep(delay)
         out += piece
+        _progress(i, text)
         yield out
     if crash_after is not None:
         raise Exception("boom")
 
 
 def launch(demo, args) -> None:
+    global _PROGRESS_LOG
+    _PROGRESS_LOG = args.progress_log
     demo.queue(**accepted(
         demo.queue,
         max_size=args.max_size,
