@@ -110,7 +110,10 @@ def cdn_scripts() -> dict:
     return files
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API runs, its event loop
+# counts as running in this thread, and pytest-asyncio could not run the async
+# tests of later modules.
+@pytest.fixture(scope="module")
 def chromium(playwright_driver):
     path = chromium_path()
     if path is None:
@@ -121,7 +124,7 @@ def chromium(playwright_driver):
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_driver():
     try:
         from playwright.sync_api import sync_playwright
