@@ -72,8 +72,9 @@ class _Loader:
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
         module.__loader__ = self._loader
-        if getattr(module, "__spec__", None) is not None:
-            module.__spec__.loader = self._loader
+        spec = getattr(module, "__spec__", None)
+        if spec is not None:
+            spec.loader = self._loader
         for callback in list(self._finder.callbacks.get(self._fullname, ())):
             _run(callback, sys.modules.get(self._fullname, module))
 

@@ -21,8 +21,8 @@ def register(AP: ModuleType, providers: Providers) -> None:
     for name, cls in providers.items():
         aliases = getattr(cls, "model_aliases", None) or {}
         for model in model_names(cls):
-            entries = mixin.model_map.get(model, {})
-            mixin.model_map[model] = {name: aliases.get(model, model), **{k: v for k, v in entries.items() if k != name}}
+            others = {k: v for k, v in mixin.model_map.get(model, {}).items() if k != name}
+            mixin.model_map[model] = {name: aliases.get(model, model), **others}
             if model not in mixin.models:
                 mixin.models.append(model)
             if is_vision(cls, model) and model not in mixin.vision_models:

@@ -65,7 +65,7 @@ def _providers_wrapper(raw: Any, providers: Providers) -> Any:
         if not isinstance(result, list):
             return result
         ours = {name: gui_entry(cls) for name, cls in providers.items() if getattr(cls, "working", True)}
-        merged = [ours.pop(e.get("name"), e) if isinstance(e, dict) else e for e in result]
+        merged = [ours.pop(str(e.get("name")), e) if isinstance(e, dict) else e for e in result]
         return merged + list(ours.values())
 
     return _rewrap(raw, get_providers)
