@@ -14,14 +14,18 @@ hook, never the other way round (the one call into the package happens at
 run time, when g4f is imported).
 """
 
-from __future__ import annotations
-
 import os
 import sys
-from collections.abc import Callable, Sequence
-from importlib.machinery import ModuleSpec
-from types import ModuleType
-from typing import Any
+
+#: Type-only imports: ``typing`` and friends would cost milliseconds at every start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
+
+    Callback = Callable[[ModuleType], None]
 
 __all__ = ["ENV", "TRIGGER", "install", "initializing", "when_imported"]
 
@@ -31,8 +35,6 @@ ENV = "G4F_LOAD_PLUGINS"
 TRIGGER = "g4f"
 #: Called (``module:function``) when :data:`TRIGGER` is first looked up or found imported.
 ARM = "g4f_qwen_spaces.registry:arm"
-
-Callback = Callable[[ModuleType], None]
 
 
 def _report(what: str, error: BaseException) -> None:
@@ -47,7 +49,7 @@ def _report(what: str, error: BaseException) -> None:
         pass
 
 
-def _run(callback: Callback, module: ModuleType) -> None:
+def _run(callback: "Callback", module: "ModuleType") -> None:
     try:
         callback(module)
     except Exception as error:  # noqa: BLE001 - see _report
@@ -57,19 +59,19 @@ def _run(callback: Callback, module: ModuleType) -> None:
 class _Loader:
     """Wraps a module's loader: run it, then the callbacks for that module."""
 
-    def __init__(self, loader: Any, fullname: str, finder: _Finder) -> None:
+    def __init__(self, loader: "Any", fullname: str, finder: "_Finder") -> None:
         self._loader = loader
         self._fullname = fullname
         self._finder = finder
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> "Any":
         return getattr(self._loader, name)
 
-    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: "ModuleSpec") -> "ModuleType | None":
         module: ModuleType | None = self._loader.create_module(spec)
         return module
 
-    def exec_module(self, module: ModuleType) -> None:
+    def exec_module(self, module: "ModuleType") -> None:
         self._loader.exec_module(module)
         module.__loader__ = self._loader
         spec = getattr(module, "__spec__", None)
@@ -88,8 +90,8 @@ class _Finder:
         self._busy: set[str] = set()
 
     def find_spec(
-        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
-    ) -> ModuleSpec | None:
+        self, fullname: str, path: "Sequence[str] | None" = None, target: "ModuleType | None" = None
+    ) -> "ModuleSpec | None":
         if fullname == TRIGGER and not self.armed:
             _arm(self)
             return None
@@ -108,7 +110,7 @@ class _Finder:
         return spec
 
 
-_finder: _Finder | None = None
+_finder: "_Finder | None" = None
 
 
 def _arm(finder: _Finder) -> None:
@@ -136,7 +138,7 @@ def _get_finder() -> _Finder:
     return _finder
 
 
-def when_imported(fullname: str, callback: Callback) -> None:
+def when_imported(fullname: str, callback: "Callback") -> None:
     """Call ``callback(module)`` now if ``fullname`` is imported, else right after it is."""
     finder = _get_finder()
     callbacks = finder.callbacks.setdefault(fullname, [])
