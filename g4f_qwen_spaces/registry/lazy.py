@@ -13,7 +13,6 @@ working: it forwards for ever.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,9 +35,6 @@ class StandIn(type):
     def __repr__(cls) -> str:
         state = "loaded" if type.__getattribute__(cls, "_g4fqs_real") is not None else "not loaded"
         return f"<g4f provider {cls.__module__}.{cls.__qualname__} ({state})>"
-
-
-_lock = threading.RLock()
 
 
 def stand_in(
@@ -70,10 +66,11 @@ def resolve(cls: type) -> type:
         return cls
     real: type | None = type.__getattribute__(cls, "_g4fqs_real")
     if real is None:
-        with _lock:
-            real = type.__getattribute__(cls, "_g4fqs_real")
-            if real is None:
-                load: Callable[[], type] = type.__getattribute__(cls, "_g4fqs_load")
-                real = load()
-                type.__setattr__(cls, "_g4fqs_real", real)
+        # No lock of our own around load(): it takes the registry's lock, and
+        # a second lock here could be taken in the other order by a layer.
+        # Two threads may both load; imports are locked by Python and putting
+        # the class in place is idempotent.
+        load: Callable[[], type] = type.__getattribute__(cls, "_g4fqs_load")
+        real = load()
+        type.__setattr__(cls, "_g4fqs_real", real)
     return real
