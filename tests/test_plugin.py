@@ -254,28 +254,20 @@ class {cls}(AsyncGeneratorProvider, ProviderModelMixin):
 '''
 
 FAKE_ENTRY_POINTS = '''
-import importlib.metadata as md
 import g4f_qwen_spaces.registry.discovery as discovery
 
-class Dist:
-    def __init__(self, name):
-        self.name = name
-
 class Point:
-    def __init__(self, name, value, dist):
-        self.name, self.value, self.dist = name, value, Dist(dist)
+    def __init__(self, name, value):
+        self.name, self.value = name, value
     def load(self):
         import importlib
         module, attr = self.value.split(":")
         return getattr(importlib.import_module(module), attr)
 
-real = md.entry_points
-def entry_points(group):
-    found = list(real(group=group))
-    if group == discovery.GROUP:
-        found += [Point(name, value, dist) for name, value, dist in FAKES]
-    return found
-discovery.entry_points = entry_points
+real_scan = discovery._scan
+def scan():
+    return real_scan() + [(dist, [Point(name, value)], {}) for name, value, dist in FAKES]
+discovery._scan = scan
 '''
 
 
