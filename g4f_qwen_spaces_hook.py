@@ -1,85 +1,100 @@
-"""Start-up hook: run g4f plugin registration when (and only if) g4f is imported.
+"""Start-up hook: arm g4f plugin registration when (and only if) g4f is imported.
 
 A ``.pth`` file in site-packages imports this module at interpreter start.
-It must cost next to nothing there: it imports only ``sys`` and ``os``, and
-puts one finder on ``sys.meta_path`` that wakes up for a handful of g4f
-module names. When one of those modules has finished executing, the finder
-calls the registration callbacks for it (see ``g4f_qwen_spaces.plugin``).
+It must cost next to nothing there: it imports only ``sys`` and ``os`` and
+puts one finder on ``sys.meta_path``. The finder does nothing until the
+top-level ``g4f`` package is looked up; at that moment (before any g4f
+submodule exists) it imports ``g4f_qwen_spaces.registry`` and calls
+``arm()``, which asks this finder, through :func:`when_imported`, to run a
+callback after each g4f layer module of its table has finished executing.
 
-It is a top-level module, not part of the ``g4f_qwen_spaces`` package: that
-package imports g4f, which the start-up path must never do.
+This is a top-level module, not part of the ``g4f_qwen_spaces`` package,
+and it imports nothing of ours at module level: the package depends on the
+hook, never the other way round (the one call into the package happens at
+run time, when g4f is imported).
 """
-from __future__ import annotations
 
 import os
 import sys
 
-__all__ = ["install", "when_imported", "ENV"]
+#: Type-only imports: ``typing`` and friends would cost milliseconds at every start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+    from typing import Any
 
+    Callback = Callable[[ModuleType], None]
+
+__all__ = ["ENV", "TRIGGER", "install", "initializing", "when_imported"]
+
+#: ``G4F_LOAD_PLUGINS``: empty switches every plugin off (the package reads the rest).
 ENV = "G4F_LOAD_PLUGINS"
-
-#: g4f modules after whose import our plugin registration runs.
-WATCHED = (
-    "g4f.Provider",
-    "g4f.Provider.hf_space",
-    "g4f.models",
-    "g4f.providers.any_provider",
-    "g4f.gui.server.api",
-)
+#: The module whose first lookup arms the registration.
+TRIGGER = "g4f"
+#: Called (``module:function``) when :data:`TRIGGER` is first looked up or found imported.
+ARM = "g4f_qwen_spaces.registry:arm"
 
 
-def _report(callback, module, error) -> None:
+def _report(what: str, error: BaseException) -> None:
     # Never break g4f's own import because of a plugin: say it and move on.
     try:
         import logging
 
         logging.getLogger("g4f_qwen_spaces").warning(
-            "g4f plugin registration for %s failed: %r",
-            getattr(module, "__name__", module),
-            error,
+            "g4f plugin registration for %s failed: %r", what, error
         )
     except Exception:  # pragma: no cover - logging itself failed
         pass
 
 
-def _run(callback, module) -> None:
+def _run(callback: "Callback", module: "ModuleType") -> None:
     try:
         callback(module)
     except Exception as error:  # noqa: BLE001 - see _report
-        _report(callback, module, error)
+        _report(module.__name__, error)
 
 
 class _Loader:
     """Wraps a module's loader: run it, then the callbacks for that module."""
 
-    def __init__(self, loader, fullname: str, finder: "_Finder") -> None:
+    def __init__(self, loader: "Any", fullname: str, finder: "_Finder") -> None:
         self._loader = loader
         self._fullname = fullname
         self._finder = finder
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> "Any":
         return getattr(self._loader, name)
 
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
+    def create_module(self, spec: "ModuleSpec") -> "ModuleType | None":
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
 
-    def exec_module(self, module) -> None:
+    def exec_module(self, module: "ModuleType") -> None:
         self._loader.exec_module(module)
         module.__loader__ = self._loader
-        if getattr(module, "__spec__", None) is not None:
-            module.__spec__.loader = self._loader
-        for callback in self._finder.callbacks.get(self._fullname, ()):
+        spec = getattr(module, "__spec__", None)
+        if spec is not None:
+            spec.loader = self._loader
+        for callback in list(self._finder.callbacks.get(self._fullname, ())):
             _run(callback, sys.modules.get(self._fullname, module))
 
 
 class _Finder:
-    """A meta-path finder that only wraps the loaders of watched modules."""
+    """A meta-path finder that arms on :data:`TRIGGER` and wraps watched loaders."""
 
     def __init__(self) -> None:
-        self.callbacks: dict = {}
-        self._busy: set = set()
+        self.callbacks: dict[str, list[Callback]] = {}
+        self.armed = False
+        self._busy: set[str] = set()
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self, fullname: str, path: "Sequence[str] | None" = None, target: "ModuleType | None" = None
+    ) -> "ModuleSpec | None":
+        if fullname == TRIGGER and not self.armed:
+            _arm(self)
+            return None
         if fullname not in self.callbacks or fullname in self._busy:
             return None
         self._busy.add(fullname)
@@ -91,61 +106,56 @@ class _Finder:
             self._busy.discard(fullname)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return None
-        spec.loader = _Loader(spec.loader, fullname, self)
+        spec.loader = _Loader(spec.loader, fullname, self)  # type: ignore[assignment]
         return spec
 
 
-_finder = None
+_finder: "_Finder | None" = None
 
 
-def initializing(module) -> bool:
+def _arm(finder: _Finder) -> None:
+    """Let the package register its layer callbacks (once per process)."""
+    finder.armed = True
+    try:
+        import importlib
+
+        module_name, function = ARM.split(":")
+        getattr(importlib.import_module(module_name), function)()
+    except Exception as error:  # noqa: BLE001 - see _report
+        _report(ARM, error)
+
+
+def initializing(module: object) -> bool:
     """True while a module's code is still executing (its import is under way)."""
     return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
 
 
-def _ready(module) -> bool:
-    return module is not None and not initializing(module)
-
-
-def when_imported(fullname: str, callback) -> None:
-    """Call ``callback(module)`` now if ``fullname`` is imported, else right after it is."""
+def _get_finder() -> _Finder:
     global _finder
     if _finder is None:
         _finder = _Finder()
         sys.meta_path.insert(0, _finder)
-    if callback not in _finder.callbacks.setdefault(fullname, []):
-        _finder.callbacks[fullname].append(callback)
+    return _finder
+
+
+def when_imported(fullname: str, callback: "Callback") -> None:
+    """Call ``callback(module)`` now if ``fullname`` is imported, else right after it is."""
+    finder = _get_finder()
+    callbacks = finder.callbacks.setdefault(fullname, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
     module = sys.modules.get(fullname)
-    if _ready(module):
+    if module is not None and not initializing(module):
         _run(callback, module)
 
 
-_activated = []
-
-
-def _on_g4f(module) -> None:
-    if _activated:
-        return
-    plugin = sys.modules.get("g4f_qwen_spaces.plugin")
-    if plugin is not None and initializing(plugin):
-        return  # g4f_qwen_spaces.register() is importing it and activates next
-    _activated.append(True)
-    from g4f_qwen_spaces.plugin import activate
-
-    activate()
-
-
 def install() -> None:
-    """Arrange for plugin registration when g4f is imported (unless switched off).
-
-    Every watched module gets a callback now, so its loader is wrapped when
-    it is found: callbacks added later (by registration, possibly while that
-    module is mid-import) still run when it finishes.
-    """
+    """Arm registration when g4f is imported, or now if it is (unless switched off)."""
     if os.environ.get(ENV) == "":
         return
-    for name in WATCHED:
-        when_imported(name, _on_g4f)
+    finder = _get_finder()
+    if TRIGGER in sys.modules and not finder.armed:
+        _arm(finder)
 
 
 install()

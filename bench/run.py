@@ -11,7 +11,10 @@ Starts the local Gradio test Space (QVQ shape, Gradio 5, no sleeps) on
    the same queue/data stream with ``json.loads`` per line;
 3. overhead to the first chunk: median over 50 requests, ours minus raw;
 4. start-up cost: ``python -c pass`` and ``import g4f`` with and without the
-   installed plugin (its ``.pth`` hook), medians over 20 runs;
+   installed plugin (its ``.pth`` hook), and ``from g4f.client import Client;
+   import g4f.models`` with plugins on versus ``G4F_LOAD_PLUGINS=''``
+   (registration itself), medians over 20 alternating runs
+   (``--startup-only`` measures just these);
 5. concurrency: 200 concurrent streams of n = 10,000 against one server;
 6. a new process's time to the first chunk through a relay adding 100 ms per
    round trip, with the disk config cache cold (``/config`` first) and warm.
@@ -292,6 +295,10 @@ def concurrency(server: GradioServer, streams: int, n: int) -> dict:
     return result
 
 
+#: What a g4f user's program does first; registration runs inside it.
+CLIENT_MODELS = "from g4f.client import Client; import g4f.models"
+
+
 def startup(runs: int, g4f_version: str, out: Path) -> dict:
     """python -c pass / import g4f, with the plugin's .pth and without (same venv)."""
     venv = out / f"venv-g4f-{g4f_version}"
@@ -309,26 +316,38 @@ def startup(runs: int, g4f_version: str, out: Path) -> dict:
     pth = site / "g4f_qwen_spaces_hook.pth"
     aside = site / "g4f_qwen_spaces_hook.pth.off"
 
-    def timed(code: str) -> tuple[float, float]:
+    plugins_on = {k: v for k, v in os.environ.items() if k != "G4F_LOAD_PLUGINS"}
+    plugins_off = {**plugins_on, "G4F_LOAD_PLUGINS": ""}
+
+    def timed(code: str, env: dict = plugins_on) -> tuple[float, float]:
         """Wall and CPU (user+sys of the child) seconds of one interpreter run."""
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run([str(python), "-c", code], check=True, env=os.environ, capture_output=True)
+        subprocess.run([str(python), "-c", code], check=True, env=env, capture_output=True)
         wall = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
     result = {}
-    for code, key in (("pass", "python_c_pass"), ("import g4f", "import_g4f")):
+    def without_pth(code: str) -> tuple[float, float]:
+        pth.rename(aside)
+        try:
+            return timed(code)
+        finally:
+            aside.rename(pth)
+
+    cases = (
+        ("pass", "python_c_pass", without_pth),
+        ("import g4f", "import_g4f", without_pth),
+        (CLIENT_MODELS, "client_models", lambda code: timed(code, plugins_off)),
+    )
+    for code, key, off in cases:
         timed(code)  # warm the page cache
+        off(code)
         with_, without = [], []
         for _ in range(runs):  # alternate, so both see the same machine noise
             with_.append(timed(code))
-            pth.rename(aside)
-            try:
-                without.append(timed(code))
-            finally:
-                aside.rename(pth)
+            without.append(off(code))
         row = {}
         for index, measure_name in ((0, "wall"), (1, "cpu")):
             w = statistics.median(x[index] for x in with_)
@@ -339,13 +358,29 @@ def startup(runs: int, g4f_version: str, out: Path) -> dict:
                 "delta_ms": (w - wo) * 1000,
                 "delta_pct": (w - wo) / wo * 100,
             }
-        row.update(delta_ms=row["wall"]["delta_ms"], delta_pct=row["wall"]["delta_pct"])
+        row.update(delta_ms=row["wall"]["delta_ms"], delta_pct=row["wall"]["delta_pct"], runs=runs)
         result[key] = row
         print(f"  start-up {key}: wall with {row['wall']['with_ms']['median']:.1f} ms without "
               f"{row['wall']['without_ms']['median']:.1f} ms delta {row['wall']['delta_ms']:+.2f} ms "
               f"({row['wall']['delta_pct']:+.1f} %); cpu delta {row['cpu']['delta_ms']:+.2f} ms "
               f"({row['cpu']['delta_pct']:+.1f} %)", flush=True)
     return result
+
+
+def startup_rows(startup_results: dict) -> list[str]:
+    rows = []
+    for key, label, on, off, goal in (
+        ("python_c_pass", "`python -c pass`", "with hook", "without", "≤ 1 ms"),
+        ("import_g4f", "`import g4f`", "with hook", "without", "≤ 5 %"),
+        ("client_models", "`from g4f.client import Client; import g4f.models`", "plugins on",
+         "`G4F_LOAD_PLUGINS=''`", "≤ 1 %"),
+    ):
+        r = startup_results[key]["wall"]
+        rows.append(
+            f"| start-up {label} (median of {startup_results[key]['runs']}) | | {r['with_ms']['median']:.1f} ms "
+            f"{on} | {r['without_ms']['median']:.1f} ms {off} | {r['delta_ms']:+.1f} ms ({r['delta_pct']:+.2f} %) | {goal} |"
+        )
+    return rows
 
 
 def plot(results: dict, path: Path) -> None:
@@ -402,12 +437,7 @@ def markdown(results: dict) -> str:
         f"| first chunk (median of {f['requests']}) | 200 | {f['ours_ms']['median']:.1f} ms | raw {f['raw_ms']['median']:.1f} ms | "
         f"{f['overhead_ms_median']:+.1f} ms | ≤ 5 ms |"
     )
-    for key, label, goal in (("python_c_pass", "`python -c pass`", "≤ 1 ms"), ("import_g4f", "`import g4f`", "≤ 5 %")):
-        r = results["startup"][key]["wall"]
-        lines.append(
-            f"| start-up {label} (median of 20) | | {r['with_ms']['median']:.1f} ms with hook | {r['without_ms']['median']:.1f} ms without | "
-            f"{r['delta_ms']:+.1f} ms ({r['delta_pct']:+.1f} %) | {goal} |"
-        )
+    lines.extend(startup_rows(results["startup"]))
     life = results.get("new_process_first_chunk")
     if life:
         lines.append(
@@ -443,11 +473,17 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     parser.add_argument("--only", choices=["lifecycle"], help="run one row only (printed, written to <out>/lifecycle.json)")
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up rows")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
     print(f"machine: {results['machine']}", flush=True)
+    if args.startup_only:
+        results["startup"] = startup(5 if args.quick else 20, results["machine"]["g4f"], out)
+        (out / "startup.json").write_text(json.dumps(results, indent=2))
+        print("\n".join(startup_rows(results["startup"])))
+        return 0
     ensure_gradio("5")
     if args.only == "lifecycle":
         with GradioServer.start("qvq_space", "5", "--delay", "0") as server:
@@ -473,6 +509,7 @@ def main() -> int:
         "first chunk overhead <= 5 ms": results["first_chunk"]["overhead_ms_median"] <= 5,
         "python -c pass delta <= 1 ms": results["startup"]["python_c_pass"]["delta_ms"] <= 1,
         "import g4f delta <= 5 %": results["startup"]["import_g4f"]["delta_pct"] <= 5,
+        "client+models delta <= 1 % (plugins on vs off)": results["startup"]["client_models"]["delta_pct"] <= 1,
         "concurrency errors == 0": results["concurrency"]["errors"] == 0,
         "warm cache saves >= 1 round trip (100 ms)": results["new_process_first_chunk"]["saved_ms_median"] >= 100,
     }

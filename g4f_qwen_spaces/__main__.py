@@ -16,20 +16,15 @@ import sys
 import sysconfig
 from importlib import metadata
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 PTH_NAME = "g4f_qwen_spaces_hook.pth"
 PTH_LINE = "import g4f_qwen_spaces_hook\n"
-LAYER_MODULES = {
-    "provider": "g4f.Provider",
-    "models": "g4f.models",
-    "hugging_space": "g4f.Provider.hf_space",
-    "any_provider": "g4f.providers.any_provider",
-    "gui": "g4f.gui.server.api",
-}
+
+Report = dict[str, Any]
 
 
-def _version(name: str) -> Optional[str]:
+def _version(name: str) -> str | None:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
@@ -41,20 +36,22 @@ def _hook_files() -> list[str]:
     return sorted(str(Path(f) / PTH_NAME) for f in folders if (Path(f) / PTH_NAME).is_file())
 
 
-def _import_layers() -> dict:
-    """Import each g4f layer module; report the ones that cannot load here."""
+def _import_layers() -> dict[str, str]:
+    """Import each g4f layer module of the table; report the ones that cannot load here."""
     import importlib
 
+    from .registry import LAYERS
+
     problems = {}
-    for layer, module in LAYER_MODULES.items():
+    for layer in LAYERS:
         try:
-            importlib.import_module(module)
+            importlib.import_module(layer.module)
         except Exception as error:  # noqa: BLE001 - reported, not raised
-            problems[layer] = f"{type(error).__name__}: {error}"[:200]
+            problems[layer.key] = f"{type(error).__name__}: {error}"[:200]
     return problems
 
 
-async def _probe(provider: type, timeout: float) -> dict:
+async def _probe(provider: Any, timeout: float) -> Report:
     """Check every copy in the provider's URL list; ``ok`` only when each one serves the endpoint."""
     from .space.errors import SpaceInputError
 
@@ -63,13 +60,13 @@ async def _probe(provider: type, timeout: float) -> dict:
     except SpaceInputError as error:
         return {"url": None, "ok": False, "error": str(error)}
     copies = [await _probe_url(provider, url, timeout) for url in urls]
-    result: dict = {"url": urls[0], "override": bool(os.environ.get(provider.url_env)), "env": provider.url_env}
+    result: Report = {"url": urls[0], "override": bool(os.environ.get(provider.url_env)), "env": provider.url_env}
     result.update({k: v for k, v in copies[0].items() if k != "url"})
     result.update(ok=all(c["ok"] for c in copies), copies=copies)
     return result
 
 
-async def _probe_url(provider: type, url: str, timeout: float) -> dict:
+async def _probe_url(provider: Any, url: str, timeout: float) -> Report:
     from .space import SpaceClient
 
     try:
@@ -82,11 +79,15 @@ async def _probe_url(provider: type, url: str, timeout: float) -> dict:
             "endpoint": f"{endpoint.api_name} (fn_index {endpoint.fn_index})"}
 
 
-def diagnose(check_spaces: bool = True, timeout: float = 15.0) -> dict:
-    """Everything the doctor knows, as plain data."""
-    from . import plugin
+def diagnose(check_spaces: bool = True, timeout: float = 15.0) -> Report:
+    """Everything the doctor knows, as plain data.
 
-    report: dict = {
+    Providers are looked up by their g4f name (the class's ``__name__``), the
+    same rule registration applies, so any entry-point name works.
+    """
+    from . import registry
+
+    report: Report = {
         "python": sys.version.split()[0],
         "g4f": _version("g4f"),
         "g4f_qwen_spaces": _version("g4f-qwen-spaces"),
@@ -94,16 +95,16 @@ def diagnose(check_spaces: bool = True, timeout: float = 15.0) -> dict:
         "startup_hook": _hook_files(),
         "hook_loaded_at_startup": "g4f_qwen_spaces_hook" in sys.modules,
     }
-    entries = plugin.discover()
-    plugin.register(e.provider for e in entries if e.provider is not None)
+    registry.activate()
     report["layers_unavailable"] = _import_layers()
     providers = []
-    for entry in entries:
-        item: dict = {"name": entry.name, "target": entry.value, "distribution": entry.distribution}
+    for entry in registry.entries():
+        item: Report = {"name": entry.name, "target": entry.value, "distribution": entry.distribution}
         if entry.error:
             item["error"] = entry.error
-        if entry.provider is not None:
-            item["registered_in"] = plugin.status(entry.name, entry.provider)
+        if entry.provider is not None and not entry.error:
+            item["g4f_name"] = name = registry.g4f_name(entry.provider)
+            item["registered_in"] = registry.status(name)
             if check_spaces and hasattr(entry.provider, "space_url"):
                 item["space"] = asyncio.run(_probe(entry.provider, timeout))
         providers.append(item)
@@ -112,7 +113,7 @@ def diagnose(check_spaces: bool = True, timeout: float = 15.0) -> dict:
     return report
 
 
-def _ok(report: dict) -> bool:
+def _ok(report: Report) -> bool:
     if not report["providers"]:
         return False
     for item in report["providers"]:
@@ -123,7 +124,7 @@ def _ok(report: dict) -> bool:
     return True
 
 
-def _print(report: dict) -> None:
+def _print(report: Report) -> None:
     mark = {True: "yes", False: "NO"}
     print(f"g4f {report['g4f']}  ·  g4f-qwen-spaces {report['g4f_qwen_spaces']}  ·  Python {report['python']}")
     hook = ", ".join(report["startup_hook"]) or "NOT INSTALLED (run: python -m g4f_qwen_spaces install-hook)"
@@ -135,7 +136,9 @@ def _print(report: dict) -> None:
     if not report["providers"]:
         print("no g4f.providers entry points found (or none selected by G4F_LOAD_PLUGINS)")
     for item in report["providers"]:
-        print(f"\n{item['name']}  = {item['target']}  [{item['distribution']}]")
+        shown = item.get("g4f_name", item["name"])
+        alias = f" (entry point {item['name']})" if shown != item["name"] else ""
+        print(f"\n{shown}{alias}  = {item['target']}  [{item['distribution']}]")
         if "error" in item:
             print(f"  ERROR: {item['error']}")
         for layer, done in item.get("registered_in", {}).items():
@@ -156,7 +159,7 @@ def _print(report: dict) -> None:
     print("\nall good" if report["ok"] else "\nproblems found")
 
 
-def install_hook(target: Optional[str] = None) -> Path:
+def install_hook(target: str | None = None) -> Path:
     """Write the start-up ``.pth`` (for editable installs, which do not carry it)."""
     folder = Path(target or sysconfig.get_paths()["purelib"])
     path = folder / PTH_NAME
@@ -164,7 +167,7 @@ def install_hook(target: Optional[str] = None) -> Path:
     return path
 
 
-def main(argv: Optional[list] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="g4f-plugins", description="Check g4f provider plugins (g4f.providers entry points)."
     )

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
 import g4f_qwen_spaces
-from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B, plugin
+from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B, registry
 from g4f_qwen_spaces.__main__ import main as doctor
 from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
 
@@ -21,12 +24,19 @@ def spaces(qvq_server, qwen2_server, monkeypatch):
     return qvq_server, qwen2_server
 
 
-def test_entry_points_are_discovered_with_their_distribution():
-    entries = {e.name: e for e in plugin.discover()}
-    assert entries["Qwen_QVQ_72B"].provider is Qwen_QVQ_72B
-    assert entries["Qwen_Qwen_2_72B"].provider is Qwen_Qwen_2_72B
+def test_entry_points_are_discovered_with_their_distribution_and_metadata():
+    entries = {e.name: e for e in registry.discover()}
     assert entries["Qwen_QVQ_72B"].distribution == "g4f-qwen-spaces"
     assert entries["Qwen_QVQ_72B"].value == "g4f_qwen_spaces.providers:Qwen_QVQ_72B"
+    assert entries["Qwen_Qwen_2_72B"].meta_point.value == "g4f_qwen_spaces.meta:QWEN_QWEN_2_72B"
+    assert entries["Qwen_QVQ_72B"].provider is None  # discovery imports nothing
+
+
+def test_registered_objects_are_the_classes_once_imported():
+    # Importing them from the package (as this module did) put them in their stand-ins' place.
+    ours = g4f_qwen_spaces.register()
+    assert ours["Qwen_QVQ_72B"] is Qwen_QVQ_72B
+    assert ours["Qwen_Qwen_2_72B"] is Qwen_Qwen_2_72B
 
 
 @pytest.mark.parametrize(
@@ -38,8 +48,8 @@ def test_g4f_load_plugins_selects_distributions(monkeypatch, value, expected):
         monkeypatch.delenv("G4F_LOAD_PLUGINS", raising=False)
     else:
         monkeypatch.setenv("G4F_LOAD_PLUGINS", value)
-    assert plugin.selected_distributions() == expected
-    names = {e.name for e in plugin.discover(load=False)}
+    assert registry.selected_distributions() == expected
+    names = {e.name for e in registry.discover()}
     assert ("Qwen_QVQ_72B" in names) == (expected is None or "g4f-qwen-spaces" in expected)
 
 
@@ -154,3 +164,148 @@ def test_startup_hook_module_imports_nothing_heavy():
     code = "import g4f_qwen_spaces_hook, sys; print('g4f' in sys.modules, 'aiohttp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/")
     assert out.stdout.split() == ["False", "False"]
+
+
+# -- laziness, naming, clashes: fresh interpreters with the installed wheel ---------------------
+
+def _python(code: str, cwd: Path = Path("/"), flags: tuple[str, ...] = ()) -> list:
+    """Run ``code`` in this tox env's interpreter (its .pth hook active) and return its last JSON line."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "G4F_LOAD_PLUGINS"}
+    out = subprocess.run([sys.executable, *flags, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                         cwd=str(cwd), env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_registration_imports_neither_the_providers_nor_the_space_client():
+    out = _python("""
+        from g4f.client import Client
+        import g4f.models, json, sys
+        import g4f.Provider as P
+        from g4f.Provider import ProviderUtils
+        held = ProviderUtils.convert["Qwen_QVQ_72B"]
+        best = g4f.models.ModelUtils.convert["qvq-72b"].best_provider.providers
+        print(json.dumps([
+            sorted(m for m in sys.modules if m.startswith(("g4f_qwen_spaces.providers", "g4f_qwen_spaces.space"))),
+            held.__name__, held.default_model, held.parent, repr(held), best[0] is held,
+        ]))
+    """)
+    assert out == [[], "Qwen_QVQ_72B", "qwen-qvq-72b-preview", "HuggingSpace",
+                   "<g4f provider g4f_qwen_spaces.providers.Qwen_QVQ_72B (not loaded)>", True]
+
+
+def test_first_use_imports_the_class_and_puts_it_in_every_layer():
+    out = _python("""
+        import json, sys
+        import g4f.models
+        from g4f.Provider import ProviderUtils
+        stand_in = ProviderUtils.convert["Qwen_QVQ_72B"]
+        url_env = stand_in.url_env                      # declared: still lazy
+        lazy = "g4f_qwen_spaces.providers" in sys.modules
+        resolve = stand_in.resolve_model("qvq-72b")     # not declared: imports the class
+        from g4f_qwen_spaces.providers import Qwen_QVQ_72B
+        best = g4f.models.ModelUtils.convert["qvq-72b"].best_provider.providers
+        print(json.dumps([url_env, lazy, resolve, ProviderUtils.convert["Qwen_QVQ_72B"] is Qwen_QVQ_72B,
+                          best.count(Qwen_QVQ_72B), len(best), stand_in.space_url.__self__ is Qwen_QVQ_72B]))
+    """)
+    assert out == ["G4F_QWEN_QVQ_72B_URL", False, "qwen-qvq-72b-preview", True, 1, 1, True]
+
+
+def test_bare_import_costs_only_itself():
+    out = _python("""
+        import json, sys
+        import g4f_qwen_spaces
+        print(json.dumps([g4f_qwen_spaces.__version__,
+                          sorted(m for m in sys.modules if "g4f" in m or m == "aiohttp")]))
+    """)
+    assert out == [g4f_qwen_spaces.__version__, ["g4f_qwen_spaces", "g4f_qwen_spaces_hook"]]
+
+
+def test_bare_import_after_g4f_registers_without_the_pth(tmp_path):
+    # python -S: site-packages are not processed, so no .pth runs; they are put on sys.path by hand.
+    import site
+
+    out = _python(f"""
+        import sys, json
+        sys.path[:0] = {site.getsitepackages()!r}
+        import g4f.Provider as P
+        before = "Qwen_QVQ_72B" in P.ProviderUtils.convert
+        import g4f_qwen_spaces
+        print(json.dumps([before, "Qwen_QVQ_72B" in P.ProviderUtils.convert,
+                          "g4f_qwen_spaces.providers" in sys.modules]))
+    """, cwd=tmp_path, flags=("-S",))
+    assert out == [False, True, False]
+
+
+PLUGIN = '''
+from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
+
+class {cls}(AsyncGeneratorProvider, ProviderModelMixin):
+    working = True
+    default_model = "{model}"
+    models = [default_model]
+    model_aliases = {{}}
+
+    @classmethod
+    async def create_async_generator(cls, model, messages, **kwargs):
+        yield "{answer}"
+'''
+
+FAKE_ENTRY_POINTS = '''
+import g4f_qwen_spaces.registry.discovery as discovery
+
+class Point:
+    def __init__(self, name, value):
+        self.name, self.value = name, value
+    def load(self):
+        import importlib
+        module, attr = self.value.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+real_scan = discovery._scan
+def scan():
+    return real_scan() + [(dist, [Point(name, value)], {}) for name, value, dist in FAKES]
+discovery._scan = scan
+'''
+
+
+def with_fakes(fakes: list[tuple[str, str, str]], code: str) -> str:
+    """``code`` run with extra ``g4f.providers`` entry points (name, value, distribution)."""
+    return f"FAKES = {fakes!r}\n" + FAKE_ENTRY_POINTS + textwrap.dedent(code)
+
+
+def test_entry_point_name_is_free_and_the_doctor_agrees(tmp_path):
+    (tmp_path / "renamed_plugin.py").write_text(PLUGIN.format(cls="Renamed_Provider", model="renamed-model",
+                                                              answer="renamed works"))
+    out = _python(with_fakes([("a-different-name", "renamed_plugin:Renamed_Provider", "renamed-plugin-test")], """
+        import io, json, contextlib, g4f
+        from g4f_qwen_spaces.__main__ import main
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            code = main(["--json", "--no-network"])
+        report = json.loads(buffer.getvalue())
+        item = next(i for i in report["providers"] if i["name"] == "a-different-name")
+        answer = g4f.ChatCompletion.create(model="renamed-model", provider="Renamed_Provider",
+                                           messages=[{"role": "user", "content": "x"}])
+        print(json.dumps([code, item["g4f_name"], item["registered_in"], answer]))
+    """), cwd=tmp_path)
+    code, name, layers, answer = out
+    assert (code, name, answer) == (0, "Renamed_Provider", "renamed works")
+    assert layers["provider"] is True and layers["models"] is True and layers["any_provider"] is True
+
+
+def test_same_class_name_from_two_distributions_is_a_warning_naming_both(tmp_path):
+    (tmp_path / "first_plugin.py").write_text(PLUGIN.format(cls="Twin", model="twin-1", answer="first"))
+    (tmp_path / "second_plugin.py").write_text(PLUGIN.format(cls="Twin", model="twin-2", answer="second"))
+    fakes = [("Twin", "first_plugin:Twin", "first-dist"), ("Twin", "second_plugin:Twin", "second-dist")]
+    out = subprocess.run([sys.executable, "-c", with_fakes(fakes, """
+        import g4f
+        print(g4f.ChatCompletion.create(model="", provider="Twin", messages=[{"role": "user", "content": "x"}]))
+    """)], capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "first"
+    warnings = [line for line in out.stderr.splitlines() if "clash" in line]
+    assert warnings == ["g4f provider name clash: Twin is provided by first-dist (first_plugin:Twin) "
+                        "and by second-dist (second_plugin:Twin); keeping first-dist's"], out.stderr

@@ -87,10 +87,11 @@ G4F_CLASSES: dict[type[space.SpaceError], type[space.SpaceError]] = {
 
 def translate(error: space.SpaceError) -> space.SpaceError:
     """The same error as its g4f-typed class (attributes, cause and traceback kept)."""
-    if isinstance(error, G4FError):
-        return error
+    if isinstance(error, G4FError):  # already g4f-typed (G4FError is Any to mypy)
+        already: space.SpaceError = error
+        return already
     kind = next(g4f for ours, g4f in G4F_CLASSES.items() if isinstance(error, ours))
-    typed = kind.__new__(kind)
+    typed: space.SpaceError = kind.__new__(kind)
     typed.__dict__.update(error.__dict__)
     typed.args = error.args
     typed.__cause__ = error.__cause__

@@ -32,7 +32,7 @@ from ..space.http import SpaceHTTP
 
 __all__ = ["collect_media", "load_image"]
 
-def collect_media(media: Iterable[Any] | None, messages: list) -> list[tuple[Any, str | None]]:
+def collect_media(media: Iterable[Any] | None, messages: list[dict[str, Any]]) -> list[tuple[Any, str | None]]:
     """All images of a request: ``image_url`` parts of the last user turn, then ``media``."""
     try:
         from g4f.tools.media import merge_media
@@ -57,8 +57,8 @@ def collect_media(media: Iterable[Any] | None, messages: list) -> list[tuple[Any
     return items
 
 
-def _merge_media(media: list | None, messages: list) -> Iterator[tuple[Any, str | None]]:
-    buffer: list = []
+def _merge_media(media: list[Any] | None, messages: list[dict[str, Any]]) -> Iterator[tuple[Any, str | None]]:
+    buffer: list[Any] = []
     for message in messages:
         if message.get("role") != "user":
             buffer = []
@@ -122,7 +122,7 @@ def _from_data_uri(uri: str) -> bytes:
     if not re.match(r"data:image/[\w.+-]+;base64,", uri[:64]):
         raise SpaceInputError("Only base64 data: URIs of images are accepted")
     try:
-        return extract_data_uri(uri)
+        return bytes(extract_data_uri(uri))
     except ValueError as error:
         raise SpaceInputError(f"The data: URI is not valid base64: {error}") from None
 
@@ -147,7 +147,7 @@ def _read_local(item: Any, limit: int) -> bytes:
         item.save(buffer, "PNG")
         return buffer.getvalue()
     try:
-        return to_bytes(item)
+        return bytes(to_bytes(item))
     except (ValueError, TypeError, AttributeError, OSError) as error:
         raise SpaceInputError(f"Cannot read the image: {error}") from None
 

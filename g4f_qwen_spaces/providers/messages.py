@@ -6,7 +6,7 @@ buckets), so our providers read messages exactly as g4f's do.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from g4f.providers.helper import to_string
 
@@ -17,7 +17,7 @@ __all__ = ["check_messages", "content_text", "split_chat", "SYSTEM_ROLES"]
 SYSTEM_ROLES = ("system", "developer")
 
 
-def check_messages(messages: Any) -> list:
+def check_messages(messages: Any) -> list[dict[str, Any]]:
     """Raise :class:`SpaceInputError` unless ``messages`` is a usable conversation."""
     if not isinstance(messages, (list, tuple)) or not messages:
         raise SpaceInputError("No messages: send at least one user message")
@@ -39,12 +39,12 @@ def check_messages(messages: Any) -> list:
     return list(messages)
 
 
-def content_text(message: dict) -> str:
+def content_text(message: dict[str, Any]) -> str:
     """The text of a message (image parts and file references skipped)."""
-    return to_string(message.get("content"))
+    return str(to_string(message.get("content")))
 
 
-def split_chat(messages: list) -> tuple[str, list[tuple[Optional[str], Optional[str]]], Optional[str]]:
+def split_chat(messages: list[dict[str, Any]]) -> tuple[str, list[tuple[str | None, str | None]], str | None]:
     """Split a conversation into (query, earlier turns as pairs, system prompt).
 
     The query is the last user message; turns before it become
@@ -58,7 +58,7 @@ def split_chat(messages: list) -> tuple[str, list[tuple[Optional[str], Optional[
         )
     system = [content_text(m) for m in messages if m["role"] in SYSTEM_ROLES]
     turns = [m for m in messages[:-1] if m["role"] not in SYSTEM_ROLES]
-    pairs: list[tuple[Optional[str], Optional[str]]] = []
+    pairs: list[tuple[str | None, str | None]] = []
     user: list[str] = []
     assistant: list[str] = []
     for message in turns:

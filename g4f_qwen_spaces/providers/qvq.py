@@ -1,7 +1,7 @@
 """Qwen QVQ-72B-preview: one image and a question, a long streamed answer."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from g4f.providers.helper import format_prompt
 
@@ -28,14 +28,14 @@ class Qwen_QVQ_72B(GradioSpaceProvider):
     vision_models = [default_model, "qvq-72b"]
 
     @classmethod
-    def prepare(cls, messages: list) -> str:
-        return format_prompt(check_messages(messages))
+    def prepare(cls, messages: list[dict[str, Any]]) -> str:
+        return str(format_prompt(check_messages(messages)))
 
     @classmethod
     def build_data(
-        cls, request: str, config: SpaceConfig, endpoint: Endpoint, image: Optional[dict]
-    ) -> list:
-        data: list = [None] * len(endpoint.inputs)
+        cls, request: str, config: SpaceConfig, endpoint: Endpoint, image: dict[str, Any] | None
+    ) -> list[Any]:
+        data: list[Any] = [None] * len(endpoint.inputs)
         text_slot = next((i for i, c in enumerate(endpoint.inputs) if c.type == "textbox"), 1)
         image_slot = next((i for i, c in enumerate(endpoint.inputs) if c.type == "image"), 0)
         data[text_slot] = request
@@ -43,5 +43,5 @@ class Qwen_QVQ_72B(GradioSpaceProvider):
         return data
 
     @classmethod
-    def answer_node(cls, values: list, endpoint: Endpoint) -> Any:
+    def answer_node(cls, values: list[Any], endpoint: Endpoint) -> Any:
         return values[0] if values else ""

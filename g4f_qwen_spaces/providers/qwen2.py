@@ -1,7 +1,7 @@
 """Qwen2-72B-Instruct: a chat with native history and a system prompt."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from ..space.chat import answer_node, chatbot_format, history_value
 from ..space.config import Endpoint, SpaceConfig
@@ -9,6 +9,9 @@ from .base import GradioSpaceProvider
 from .messages import check_messages, split_chat
 
 __all__ = ["Qwen_Qwen_2_72B"]
+
+#: (query, earlier turns as (user, assistant) pairs, system prompt)
+Chat = tuple[str, list[tuple[str | None, str | None]], str | None]
 
 
 class Qwen_Qwen_2_72B(GradioSpaceProvider):
@@ -29,16 +32,16 @@ class Qwen_Qwen_2_72B(GradioSpaceProvider):
     models = [default_model, "qwen-2-72b"]
 
     @classmethod
-    def prepare(cls, messages: list) -> tuple:
+    def prepare(cls, messages: list[dict[str, Any]]) -> Chat:
         return split_chat(check_messages(messages))
 
     @classmethod
     def build_data(
-        cls, request: tuple, config: SpaceConfig, endpoint: Endpoint, image: Optional[dict]
-    ) -> list:
+        cls, request: Chat, config: SpaceConfig, endpoint: Endpoint, image: dict[str, Any] | None
+    ) -> list[Any]:
         query, pairs, system = request
         query_in, history_in, system_in = _slots(endpoint)
-        data: list = [None] * len(endpoint.inputs)
+        data: list[Any] = [None] * len(endpoint.inputs)
         data[query_in] = query
         chatbot = endpoint.inputs[history_in]
         data[history_in] = history_value(pairs, chatbot_format(chatbot, config.major))
@@ -48,7 +51,7 @@ class Qwen_Qwen_2_72B(GradioSpaceProvider):
         return data
 
     @classmethod
-    def answer_node(cls, values: list, endpoint: Endpoint) -> Any:
+    def answer_node(cls, values: list[Any], endpoint: Endpoint) -> Any:
         index = next((i for i, c in enumerate(endpoint.outputs) if c.type == "chatbot"), 1)
         return answer_node(values[index]) if len(values) > index else ""
 

@@ -8,6 +8,8 @@
 """
 from __future__ import annotations
 
+import json
+
 from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
 from tests.dropin.harness import (
     editable_venv,
@@ -148,10 +150,43 @@ def test_load_plugins_selects_distributions(plugins_venv):
     assert out["qvq"] == {"listed": False, "module": None}, out
 
 
+def test_entry_point_name_differs_from_class_name_and_the_doctor_agrees(plugins_venv):
+    # echo_plugin's entry point is named "echo-test"; g4f knows the class as Echo_Plugin_Test.
+    r = run_in_venv(plugins_venv, ["g4f-plugins", "--json", "--no-network"],
+                    {"G4F_LOAD_PLUGINS": "g4f-echo-plugin-test,g4f-qwen-spaces"}, check=False)
+    assert r.returncode == 0, r.describe()
+    items = {i["name"]: i for i in json.loads(r.stdout)["providers"]}
+    assert sorted(items) == ["Qwen_QVQ_72B", "Qwen_Qwen_2_72B", "echo-test"]
+    assert items["echo-test"]["g4f_name"] == "Echo_Plugin_Test"
+    assert items["echo-test"]["registered_in"] == {"provider": True, "models": True, "any_provider": True,
+                                                   "gui": True}
+
+
 def test_plugins_do_not_load_at_startup(plugins_venv):
     r = run_in_venv(plugins_venv, "import sys; print(sorted(m for m in sys.modules if 'g4f' in m or 'plugin' in m))",
                     preamble=False)
     assert r.stdout.strip() == "['g4f_qwen_spaces_hook']", r.describe()
+
+
+# -- lazy registration ------------------------------------------------------------------------------
+
+
+def test_registration_is_lazy_and_first_use_loads(dropin_venv, spaces):
+    out = run_json(dropin_venv, script(STATE, """
+        import sys
+        from g4f.client import Client
+        import g4f.models
+        heavy = lambda: sorted(m for m in sys.modules if m.startswith(("g4f_qwen_spaces.providers",
+                                                                      "g4f_qwen_spaces.space")))
+        before = heavy()
+        answer = g4f.ChatCompletion.create(model="qvq-72b", messages=[{"role": "user", "content": "Lazy."}])
+        emit({"before": before, "after": "g4f_qwen_spaces.space.client" in heavy(), "answer": answer,
+              "held": repr(P.ProviderUtils.convert["Qwen_QVQ_72B"])})
+    """), spaces.env)
+    assert out["before"] == [], out
+    assert out["after"] is True, out
+    assert out["answer"] == qvq_text("Lazy.")
+    assert out["held"].startswith("<class 'g4f_qwen_spaces.providers.qvq.Qwen_QVQ_72B'>"), out
 
 
 # -- explicit API ------------------------------------------------------------------------------------
@@ -165,6 +200,7 @@ def test_explicit_register_is_idempotent(dropin_venv, spaces):
         import g4f_qwen_spaces
         g4f_qwen_spaces.register()
         g4f_qwen_spaces.register()
+        ours = g4f_qwen_spaces.Qwen_QVQ_72B  # the class itself: it takes its stand-in's place
         names = ("Qwen_QVQ_72B", "Qwen_Qwen_2_72B")
         d = vars(P)
         if "ProviderLoader" in d:
@@ -181,7 +217,7 @@ def test_explicit_register_is_idempotent(dropin_venv, spaces):
             "best": [getattr(p, "__name__", p) for p in best.providers].count("Qwen_QVQ_72B"),
             "all_models": M._all_models.count("qvq-72b"),
             "any_models": Mix.models.count("qvq-72b"),
-            "same_class": P.Qwen_QVQ_72B is g4f_qwen_spaces.Qwen_QVQ_72B,
+            "same_class": P.Qwen_QVQ_72B is ours and P.ProviderUtils.convert["Qwen_QVQ_72B"] is ours,
             "answer": g4f.ChatCompletion.create(model="qvq-72b", provider="Qwen_QVQ_72B",
                                                 messages=[{"role": "user", "content": "Twice."}]),
         })
