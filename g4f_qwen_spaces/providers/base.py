@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import Any, Optional
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from g4f.errors import ModelNotFoundError
 from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
 
 from ..space import SpaceClient, SpaceConfig, TextTracker
+from ..space.client import Job
 from ..space.config import Endpoint
 from ..space.copies import COOLDOWN, Plan, combine, cooldown_seconds, moves_on, parse_urls, reason
 from ..space.errors import SpaceError, SpaceInputError
@@ -32,6 +34,11 @@ __all__ = ["GradioSpaceProvider", "G4F_KEY_PREFIXES"]
 
 log = logging.getLogger("g4f_qwen_spaces")
 
+#: g4f's chat messages: ``{"role": ..., "content": ...}``.
+Messages = list[dict[str, Any]]
+#: An image source with its file name, as :func:`.media.collect_media` finds them.
+Sources = list[tuple[Any, str | None]]
+
 #: g4f's own keys: meant for g4f's servers, never for a third party.
 G4F_KEY_PREFIXES = ("g4f_", "gfs_")
 
@@ -47,7 +54,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
     supports_system_message = True
     supports_message_history = False
     needs_auth = False
-    model_aliases: dict = {}
+    model_aliases: dict[str, str] = {}
 
     # Declared by each Space provider.
     url: str = ""
@@ -58,19 +65,19 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
     # -- what subclasses implement ------------------------------------------
 
     @classmethod
-    def prepare(cls, messages: list) -> Any:
+    def prepare(cls, messages: Messages) -> Any:
         """Validate g4f's messages and turn them into this Space's request (no I/O)."""
         raise NotImplementedError
 
     @classmethod
     def build_data(
-        cls, request: Any, config: SpaceConfig, endpoint: Endpoint, image: Optional[dict]
-    ) -> list:
+        cls, request: Any, config: SpaceConfig, endpoint: Endpoint, image: dict[str, Any] | None
+    ) -> list[Any]:
         """The endpoint's input values, in the order of its inputs."""
         raise NotImplementedError
 
     @classmethod
-    def answer_node(cls, values: list, endpoint: Endpoint) -> Any:
+    def answer_node(cls, values: list[Any], endpoint: Endpoint) -> Any:
         """The answer's text node in the endpoint's current output values."""
         raise NotImplementedError
 
@@ -90,7 +97,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         return cls.space_urls()[0]
 
     @classmethod
-    def resolve_model(cls, model: Optional[str]) -> str:
+    def resolve_model(cls, model: str | None) -> str:
         """The Space's model for a requested name or alias; unknown names raise."""
         if model is not None and not isinstance(model, str):
             raise ModelNotFoundError(
@@ -98,9 +105,9 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
                 f"{cls.__name__} serves: {', '.join(cls.models)}"
             )
         if not model or model == "auto":
-            return cls.default_model
+            return str(cls.default_model)
         if model in cls.model_aliases:
-            return cls.model_aliases[model]
+            return str(cls.model_aliases[model])
         if model in cls.models:
             return model
         raise ModelNotFoundError(
@@ -109,7 +116,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         )
 
     @classmethod
-    def space_token(cls, api_key: Optional[str]) -> Optional[str]:
+    def space_token(cls, api_key: str | None) -> str | None:
         """The HF token to send, if any: g4f's own keys are never forwarded."""
         if not api_key:
             return None
@@ -125,16 +132,16 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
     async def create_async_generator(
         cls,
         model: str,
-        messages: list,
-        media: Optional[list] = None,
-        api_key: Optional[str] = None,
-        proxy: Optional[str] = None,
-        timeout: Optional[float] = None,
-        stall_timeout: Optional[float] = None,
-        wake_limit: Optional[float] = None,
-        cooldown: Optional[float] = None,
+        messages: Messages,
+        media: list[Any] | None = None,
+        api_key: str | None = None,
+        proxy: str | None = None,
+        timeout: float | None = None,
+        stall_timeout: float | None = None,
+        wake_limit: float | None = None,
+        cooldown: float | None = None,
         **kwargs: Any,
-    ):
+    ) -> AsyncIterator[Any]:
         """Stream the answer as text chunks (each chunk is only new text).
 
         Everything checkable is checked before a connection is made. The
@@ -144,7 +151,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         it then cools down for ``cooldown`` seconds. Every failure leaves here
         as one of :mod:`.errors`' g4f types.
         """
-        token: Optional[str] = None
+        token: str | None = None
         try:
             cls.resolve_model(model)
             request = cls.prepare(messages)
@@ -161,7 +168,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             plan = COOLDOWN.plan(cls.space_urls()) if rest else Plan(cls.space_urls(), ())
             deadline = time.monotonic() + total
             store = config_store()
-            failures: list = []
+            failures: list[tuple[str, SpaceError]] = []
             for url in plan.urls:
                 started = False
                 client = SpaceClient(
@@ -220,20 +227,23 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         return None
 
     @classmethod
-    def _attempt(cls, client: SpaceClient, request: Any, sources: list):
+    def _attempt(
+        cls, client: SpaceClient, request: Any, sources: Sources
+    ) -> Callable[[], Awaitable[tuple[Endpoint, Job]]]:
         """One try at reaching the Space's queue (what a waker repeats while it wakes)."""
 
-        async def attempt():
+        async def attempt() -> tuple[Endpoint, Job]:
             return await cls._submit(client, request, sources)
 
         return attempt
 
     @classmethod
-    async def _submit(cls, client: SpaceClient, request: Any, sources: list):
+    async def _submit(cls, client: SpaceClient, request: Any, sources: Sources) -> tuple[Endpoint, Job]:
         """Load the image, read the config, upload, join the queue: (endpoint, job)."""
-        image: Optional[ImageFile] = None
+        image: ImageFile | None = None
         if sources:
-            image = await load_image(*sources[0], client)
+            item, name = sources[0]
+            image = await load_image(item, name, client)
         config, endpoint = await client.endpoint(cls.api_name)
         if image is not None and config.max_file_size and len(image.data) > config.max_file_size:
             raise SpaceInputError(
@@ -246,10 +256,11 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
 
 
 def _wake_limit(value: Any) -> float:
+    """The wake limit (a module-level name: ``wake_limit`` is also a parameter above)."""
     return wake_limit(value)
 
 
-def _on_wake(client: SpaceClient):
+def _on_wake(client: SpaceClient) -> Callable[[SpaceError], Awaitable[None]]:
     """When a Space turns out to be building, its config may change: drop the cached one."""
 
     async def dropped(error: SpaceError) -> None:

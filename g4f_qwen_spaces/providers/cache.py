@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 from ..space.store import ConfigStore
 
@@ -18,7 +17,7 @@ __all__ = ["cache_dir", "config_store", "SUBFOLDER"]
 SUBFOLDER = "g4f_qwen_spaces"
 
 
-def cache_dir() -> Optional[Path]:
+def cache_dir() -> Path | None:
     """g4f's cache directory (not created here), or None when none can be named.
 
     No I/O: ``get_cache_dir()`` of g4f 8.8 creates the folder, so its rule
@@ -35,12 +34,12 @@ def cache_dir() -> Optional[Path]:
     return Path(folder) if folder else None
 
 
-def _under_config(g4f_config: object) -> Optional[Path]:
+def _under_config(g4f_config: object) -> Path | None:
     config_dir = getattr(g4f_config, "CONFIG_DIR", None)
     return Path(config_dir) / "cache" if config_dir else None
 
 
-def config_store() -> Optional[ConfigStore]:
+def config_store() -> ConfigStore | None:
     """The disk store of parsed Space configs, under g4f's cache directory."""
     folder = cache_dir()
     return ConfigStore(folder / SUBFOLDER) if folder is not None else None
