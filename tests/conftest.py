@@ -61,6 +61,41 @@ from tests.servers import POOL, GradioServer, ServerPool  # noqa: E402
 GRADIO_FIXTURES = {"gradio_pool", "gradio_server_factory", "qvq_server", "qwen2_server", "qwen2_server_messages5"}
 
 
+#: The fast layer's selection, and how many processes it is spread over.
+FAST_LAYER = ("not gradio", "not dropin", "not browser")
+FAST_WORKERS = 4
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Spread the fast layer over :data:`FAST_WORKERS` processes (pytest-xdist).
+
+    Most of its time is waiting: about 40 tests prove a deadline, a stall
+    timeout or a wake-up backoff against a server that deliberately hangs.
+    Only when the selection leaves out every server layer (their session
+    fixtures would start once per worker) and no ``-n`` was given; ``-n 0``
+    runs it in one process.
+    """
+    option = config.option
+    if getattr(option, "numprocesses", 0) is not None or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    if option.collectonly or not all(term in (option.markexpr or "") for term in FAST_LAYER):
+        return
+    option.numprocesses = FAST_WORKERS
+    option.dist = "load"
+    option.tx = ["popen"] * FAST_WORKERS
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move what import and collection made out of the collector's way.
+
+    ``socket_baseline`` collects garbage around every test; with g4f and the
+    test modules frozen, that costs a few milliseconds instead of tens.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test with its layer, so ``-m "not gradio and not dropin and not browser"`` is the fast one."""
     for item in items:
@@ -171,12 +206,12 @@ def socket_baseline():
     before = _stable_count()
     yield before
     deadline = time.monotonic() + 1.0
-    while True:
-        gc.collect()
+    now = tcp_socket_count()
+    while now != before and time.monotonic() < deadline:
+        gc.collect()  # only when needed: an unreferenced session may still hold one
         now = tcp_socket_count()
-        if now == before or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
+        if now != before:
+            time.sleep(0.02)
     if os.environ.get("G4FQS_DEBUG_SOCKETS"):
         print(f"\n[sockets] settled in {1.0 - (deadline - time.monotonic()):.3f} s: {before} -> {now}")
     assert now == before, f"open TCP sockets: {before} before the test, {now} after"
