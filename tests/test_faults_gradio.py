@@ -203,14 +203,28 @@ async def test_tiny_queue_full_waiting_and_progress(use):
 
 
 @pytest.mark.parametrize("api", ["ChatCompletion", "Client"])
-async def test_queued_non_streaming_answer_has_no_status_text(use, api):
+async def test_queued_non_streaming_answer_has_no_status_text(use, api, monkeypatch):
+    """The job really waits (the provider sees its queue position), yet no status reaches the text."""
     import g4f
     from g4f.client import Client
 
+    from g4f_qwen_spaces.space.queue import Completed, Generating
+
     server, provider = use(*TINY_QUEUE[:2], *TINY_QUEUE[2])
+    chunk = provider._chunk
+    seen: list = []  # (queue update, what the provider made of it)
+
+    def spy(tracker, update, endpoint, show_status):
+        result = chunk(tracker, update, endpoint, show_status)
+        if not isinstance(update, (Generating, Completed)):
+            seen.append((update, result))
+        return result
+
+    monkeypatch.setattr(provider, "_chunk", spy)
     blocker = Blocker(provider)
     try:
         await asyncio.wait_for(blocker.started.wait(), 15)
+        seen.clear()  # the blocker's own (streaming) updates
 
         def ask() -> str:
             if api == "ChatCompletion":
@@ -222,15 +236,15 @@ async def test_queued_non_streaming_answer_has_no_status_text(use, api):
 
         answer = asyncio.create_task(asyncio.to_thread(ask))
 
-        async def queued() -> bool:
-            return await queue_size(server) >= 1
+        async def positioned() -> bool:
+            return any("position 1 of 1" in update.describe() for update, _ in seen)
 
-        await wait_until(queued, 15, "the request to wait in the queue")
-        await asyncio.sleep(0.3)  # at least one estimation message reaches it
+        await wait_until(positioned, 15, "the waiting request to get its queue position")
     finally:
         await blocker.release()
     text = await asyncio.wait_for(answer, 20)
     assert text == expected(provider, "Waiting")
+    assert seen and [result for _, result in seen] == [None] * len(seen)
 
 
 # -- cancellation stops the Space ------------------------------------------------------
