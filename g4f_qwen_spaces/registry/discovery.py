@@ -8,7 +8,6 @@ mapping of g4f's class attributes) can be registered without importing it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from importlib.metadata import distributions
 from typing import Any
 
@@ -20,17 +19,28 @@ META_GROUP = "g4f.providers.metadata"
 ENV = "G4F_LOAD_PLUGINS"
 
 
-@dataclass
 class Entry:
-    """One ``g4f.providers`` entry point and what became of it."""
+    """One ``g4f.providers`` entry point and what became of it.
 
-    name: str  #: the entry point's name (free: g4f knows the class by its ``__name__``)
-    value: str  #: ``module:Class``
-    distribution: str
-    point: Any = field(default=None, repr=False)  #: the EntryPoint, to load it
-    meta_point: Any = field(default=None, repr=False)  #: its ``g4f.providers.metadata`` twin
-    provider: type | None = None  #: what is registered in g4f (the class or its stand-in)
-    error: str | None = None
+    A plain class, not a dataclass: this module is imported inside ``import
+    g4f``, where making a dataclass costs more than everything else it does.
+    """
+
+    __slots__ = ("name", "value", "distribution", "point", "meta_point", "provider", "error")
+
+    def __init__(self, name: str, value: str, distribution: str, point: Any = None,
+                 meta_point: Any = None) -> None:
+        self.name = name  #: the entry point's name (free: g4f knows the class by its ``__name__``)
+        self.value = value  #: ``module:Class``
+        self.distribution = distribution
+        self.point = point  #: the EntryPoint, to load it
+        self.meta_point = meta_point  #: its ``g4f.providers.metadata`` twin
+        self.provider: type | None = None  #: what is registered in g4f (the class or its stand-in)
+        self.error: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"Entry(name={self.name!r}, value={self.value!r}, distribution={self.distribution!r}, "
+                f"provider={self.provider!r}, error={self.error!r})")
 
     @property
     def module(self) -> str:
@@ -76,7 +86,7 @@ def _scan() -> list[tuple[str, Any, dict[str, Any]]]:
         text = dist.read_text("entry_points.txt")
         if not text or GROUP not in text:
             continue
-        name = dist.metadata["Name"] or "?"
+        name = _name(dist)
         if canonical(name) in seen:
             continue
         seen.add(canonical(name))
@@ -84,6 +94,22 @@ def _scan() -> list[tuple[str, Any, dict[str, Any]]]:
         metas = {p.name: p for p in points if p.group == META_GROUP}
         found.append((name, [p for p in points if p.group == GROUP], metas))
     return found
+
+
+def _name(dist: Any) -> str:
+    """A distribution's ``Name:``, read from the head of its metadata file.
+
+    ``dist.metadata`` parses the whole file with the email parser, long
+    description included (ours is the README): a millisecond inside
+    ``import g4f``. The name is the second header line of the file.
+    """
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    for line in text.split("\n", 40)[:40]:
+        if not line.strip():
+            break  # end of the headers
+        if line[:5].lower() == "name:":
+            return line[5:].strip() or "?"
+    return str(dist.metadata["Name"] or "?")
 
 
 def discover() -> list[Entry]:

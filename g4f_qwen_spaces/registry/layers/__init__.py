@@ -11,8 +11,8 @@ providers before AnyProvider's map.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import ModuleType
+from typing import NamedTuple
 
 from . import any_provider, gui, hf_space, models, provider
 from ._util import Providers
@@ -24,8 +24,7 @@ def _always(cls: type) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     """One place in g4f where providers are looked up."""
 
     key: str  #: the doctor's name for it
