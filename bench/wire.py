@@ -12,16 +12,14 @@ from typing import Awaitable, Callable
 import aiohttp
 
 
-class CountingProxy:
-    """Forwards 127.0.0.1:<port> to the server and counts server→client bytes."""
+class Relay:
+    """Forwards 127.0.0.1:<port> to the server; a subclass's ``_handle`` pipes each connection."""
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
-        self.down = 0
-        self.up = 0
         self._server = None
 
-    async def __aenter__(self) -> "CountingProxy":
+    async def __aenter__(self):
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -33,6 +31,18 @@ class CountingProxy:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    async def _handle(self, reader, writer) -> None:
+        raise NotImplementedError
+
+
+class CountingProxy(Relay):
+    """Forwards 127.0.0.1:<port> to the server and counts server→client bytes."""
+
+    def __init__(self, target_port: int) -> None:
+        super().__init__(target_port)
+        self.down = 0
+        self.up = 0
 
     async def _handle(self, reader, writer) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
@@ -82,7 +92,7 @@ async def via_call(base: str, api_prefix: str, api_name: str, data: list) -> str
         return final
 
 
-class DelayRelay:
+class DelayRelay(Relay):
     """Forwards 127.0.0.1:<port> to the server, holding every piece ``delay`` seconds each way.
 
     With ``delay=0.05`` each request/answer round trip takes 100 ms longer,
@@ -91,22 +101,8 @@ class DelayRelay:
     """
 
     def __init__(self, target_port: int, delay: float = 0.05) -> None:
-        self.target_port = target_port
+        super().__init__(target_port)
         self.delay = delay
-        self._server = None
-
-    async def __aenter__(self) -> "DelayRelay":
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self._server.close()
-        await self._server.wait_closed()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     async def _handle(self, reader, writer) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)

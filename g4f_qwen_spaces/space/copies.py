@@ -28,8 +28,8 @@ from .errors import (
     excerpt,
 )
 from .http import check_base_url
+from .limits import non_negative
 from .redact import check_header_value
-from .wake import non_negative
 
 __all__ = [
     "parse_urls",

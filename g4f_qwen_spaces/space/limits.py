@@ -67,15 +67,28 @@ DEFAULT_LIMITS = Limits()
 
 def positive(value: Any, what: str, unit: str = "seconds") -> float:
     """A finite positive number, or :class:`SpaceInputError` (nan/inf/0/-1/"x" refused)."""
-    if isinstance(value, bool):
-        raise SpaceInputError(f"{what} must be a number of {unit}, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise SpaceInputError(f"{what} must be a number of {unit}, got {value!r:.40}") from None
+    number = _number(value, what, unit)
     if not math.isfinite(number) or number <= 0:
         raise SpaceInputError(f"{what} must be a finite positive number, got {value!r:.40}")
     return number
+
+
+def non_negative(value: Any, what: str) -> float:
+    """A finite number of seconds >= 0, or :class:`SpaceInputError` (0 means "do not wait")."""
+    number = _number(value, what, "seconds")
+    if not math.isfinite(number) or number < 0:
+        raise SpaceInputError(f"{what} must be a finite number of seconds >= 0, got {value!r:.40}")
+    return number
+
+
+def _number(value: Any, what: str, unit: str) -> float:
+    """``value`` as a float; booleans and what is not a number refused."""
+    if isinstance(value, bool):
+        raise SpaceInputError(f"{what} must be a number of {unit}, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise SpaceInputError(f"{what} must be a number of {unit}, got {value!r:.40}") from None
 
 
 def default_deadline() -> float:

@@ -12,14 +12,14 @@ themselves, so they fail at once.
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from .errors import SpaceAsleepError, SpaceError, SpaceInputError, SpaceStatusError, excerpt
+from .errors import SpaceAsleepError, SpaceError, SpaceStatusError, excerpt
+from .limits import non_negative
 
 __all__ = [
     "Waking",
@@ -43,19 +43,6 @@ BACKOFF = (1.0, 2.0, 4.0)
 BACKOFF_CAP = 5.0
 
 _T = TypeVar("_T")
-
-
-def non_negative(value: Any, what: str) -> float:
-    """A finite number >= 0, or :class:`SpaceInputError` (0 means "do not wait")."""
-    if isinstance(value, bool):
-        raise SpaceInputError(f"{what} must be a number of seconds, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise SpaceInputError(f"{what} must be a number of seconds, got {value!r:.40}") from None
-    if not math.isfinite(number) or number < 0:
-        raise SpaceInputError(f"{what} must be a finite number of seconds >= 0, got {value!r:.40}")
-    return number
 
 
 def wake_limit(value: Any = None) -> float:
