@@ -35,6 +35,23 @@ def test_full_stream_of_one_event():
     assert state.completed and state.closed
 
 
+@pytest.mark.parametrize(
+    "status, text",
+    [
+        (QueueStatus(rank=0, queue_size=1, eta=0.4), "Waiting in the Space's queue: position 1 of 1"),
+        (QueueStatus(rank=0, queue_size=1, eta=0.5), "Waiting in the Space's queue: position 1 of 1"),
+        (QueueStatus(rank=0, queue_size=1, eta=0.6), "Waiting in the Space's queue: position 1 of 1, about 1 s"),
+        (QueueStatus(rank=4, queue_size=9, eta=61.7), "Waiting in the Space's queue: position 5 of 9, about 62 s"),
+        (QueueStatus(rank=2), "Waiting in the Space's queue: position 3"),
+        (QueueStatus(eta=3.2), "Waiting in the Space's queue, about 3 s"),
+        (QueueStatus(eta=0.81, started=True), "Generating (about 1 s)"),
+        (QueueStatus(eta=0.2, started=True), "Generating"),
+    ],
+)
+def test_status_texts_leave_out_an_estimate_of_zero_seconds(status, text):
+    assert status.describe() == text
+
+
 def test_other_events_of_the_session_are_ignored():
     state = EventState("mine")
     updates = state.feed([gen(["theirs"], "other"), gen(["mine"], "mine")])

@@ -40,15 +40,17 @@ class QueueStatus:
     started: bool = False
 
     def describe(self) -> str:
+        # An estimate that rounds to 0 s says nothing ("about 0 s"): left out.
+        eta = round(self.eta) if self.eta is not None else 0
         if self.started:
-            return "Generating" + (f" (about {self.eta:.0f} s)" if self.eta else "")
+            return "Generating" + (f" (about {eta} s)" if eta >= 1 else "")
         text = "Waiting in the Space's queue"
         if self.rank is not None:
             text += f": position {self.rank + 1}"
             if self.queue_size:
                 text += f" of {self.queue_size}"
-        if self.eta is not None:
-            text += f", about {self.eta:.0f} s"
+        if eta >= 1:
+            text += f", about {eta} s"
         return text
 
 
