@@ -38,6 +38,8 @@ import gc
 import http.server
 import os
 import shutil
+import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -54,11 +56,22 @@ os.environ.update(prepare_g4f_home(G4F_HOME))
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
-from tests.faultserver import FaultServer, _stable_count, tcp_socket_count  # noqa: E402
+from tests.faultserver import (  # noqa: E402
+    CONNECTIONS,
+    QWEN2_CONFIG,
+    FaultServer,
+    _stable_count,
+    address,
+    tcp_socket_count,
+)
 from tests.servers import POOL, GradioServer, ServerPool  # noqa: E402
 
+#: The providers' URL variables (the providers themselves are imported by fixtures, late).
+QVQ_ENV, QWEN2_ENV = "G4F_QWEN_QVQ_72B_URL", "G4F_QWEN_QWEN_2_72B_URL"
+
 #: Fixtures that start real Gradio servers: a test using one is in the ``gradio`` layer.
-GRADIO_FIXTURES = {"gradio_pool", "gradio_server_factory", "qvq_server", "qwen2_server", "qwen2_server_messages5"}
+GRADIO_FIXTURES = {"gradio_pool", "gradio_server_factory", "qvq_server", "qwen2_server", "qwen2_server_messages5",
+                   "module_servers"}
 
 
 #: The fast layer's selection, and how many processes it is spread over.
@@ -254,6 +267,208 @@ def fault_factory(socket_baseline):
         for server in servers:
             server.stop()
             _forget_config(server)
+
+
+@pytest.fixture
+def qvq_at(fault, monkeypatch):
+    """QVQ pointed at a fault server (its default config: the QVQ shape)."""
+    monkeypatch.setenv(QVQ_ENV, fault.url)
+    return fault
+
+
+@pytest.fixture
+def qwen2_at(fault_factory, monkeypatch):
+    """Qwen2 pointed at a fault server with Qwen2's config shape."""
+    server = fault_factory(config=QWEN2_CONFIG)
+    monkeypatch.setenv(QWEN2_ENV, server.url)
+    return server
+
+
+@pytest.fixture
+def allowed():
+    """The hosts a test may reach (``space`` adds the Space); any other connection fails it."""
+    hosts: set[tuple[str, int]] = set()
+    start = len(CONNECTIONS)
+    yield hosts
+    reached = set(CONNECTIONS[start:])
+    assert reached <= hosts, f"contacted {sorted(reached - hosts)} besides {sorted(hosts)}"
+
+
+@pytest.fixture
+def space(fault, monkeypatch, allowed):
+    """QVQ pointed at a fault server, the only host the test may reach."""
+    monkeypatch.setenv(QVQ_ENV, fault.url)
+    allowed.add(address(fault.url))
+    return fault
+
+
+@pytest.fixture(scope="module")
+def recording_servers():
+    """One fault server per provider (Qwen2's with its config shape), for a whole module."""
+    from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
+
+    qvq, qwen2 = FaultServer().start(), FaultServer(config=QWEN2_CONFIG).start()
+    yield {Qwen_QVQ_72B: qvq, Qwen_Qwen_2_72B: qwen2}
+    qvq.stop()
+    qwen2.stop()
+
+
+@pytest.fixture
+def recorder(recording_servers, monkeypatch):
+    """Each provider pointed at a recording server, no requests recorded yet."""
+    for provider, server in recording_servers.items():
+        server.requests.clear()
+        monkeypatch.setenv(provider.url_env, server.url)
+    return recording_servers
+
+
+@pytest.fixture
+def blackhole(socket_baseline):
+    """A port whose accept backlog is full: a connect gets no answer at all."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(listener.getsockname())
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    time.sleep(0.05)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    for sock in fillers + [listener]:
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory):
+    """(cert, key) of a self-signed certificate for 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    result = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        capture_output=True, timeout=60,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"openssl cannot make a certificate: {result.stderr[-300:]!r}")
+    return cert, key
+
+
+# -- state our package keeps per process ---------------------------------------------
+
+
+@pytest.fixture
+def secret(request):
+    """The requesting module's ``TOKEN``, registered for redaction during the test."""
+    from g4f_qwen_spaces.space.redact import register_secret, release_secret
+
+    token = request.module.TOKEN
+    register_secret(token)
+    yield token
+    release_secret(token)
+
+
+@pytest.fixture
+def real_urls(monkeypatch):
+    """Both providers on their real Space URLs, no config cached before or after."""
+    from g4f_qwen_spaces.space import CONFIG_CACHE
+
+    monkeypatch.delenv(QVQ_ENV, raising=False)
+    monkeypatch.delenv(QWEN2_ENV, raising=False)
+    CONFIG_CACHE.invalidate()
+    yield
+    CONFIG_CACHE.invalidate()
+
+
+@pytest.fixture
+def lifecycle_isolated(tmp_path, monkeypatch):
+    """Its own g4f cache folder; no wake limit, cool-downs or cached configs from other tests."""
+    from g4f_qwen_spaces.space import CONFIG_CACHE
+    from g4f_qwen_spaces.space.copies import COOLDOWN
+    from g4f_qwen_spaces.space.wake import WAKE_ENV
+
+    monkeypatch.setenv("G4F_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(WAKE_ENV, raising=False)
+    monkeypatch.delenv("G4F_QWEN_SPACES_COOLDOWN", raising=False)
+    COOLDOWN.clear()
+    CONFIG_CACHE.invalidate()
+    yield
+    COOLDOWN.clear()
+    CONFIG_CACHE.invalidate()
+
+
+# -- providers pointed at Gradio servers ---------------------------------------------
+
+
+@pytest.fixture
+def qvq(qvq_server, monkeypatch):
+    monkeypatch.setenv(QVQ_ENV, qvq_server.url)
+    return qvq_server
+
+
+@pytest.fixture
+def qwen2(qwen2_server, monkeypatch):
+    monkeypatch.setenv(QWEN2_ENV, qwen2_server.url)
+    return qwen2_server
+
+
+@pytest.fixture
+def gradio_spaces(qvq, qwen2):
+    """Both providers pointed at Gradio servers: (QVQ's server, Qwen2's server)."""
+    return qvq, qwen2
+
+
+@pytest.fixture(scope="module")
+def module_servers(request, gradio_server_factory):
+    """Every server the requesting module lists in ``SPECS`` (app, version, args), started together."""
+    specs = request.module.SPECS
+    gradio_server_factory.prefetch(specs)
+    return {(app, version, args): gradio_server_factory(app, version, *args) for app, version, args in specs}
+
+
+@pytest.fixture
+def use(module_servers, socket_baseline, monkeypatch):
+    """``use(app, version, *args)`` points that app's provider at one of ``module_servers``."""
+    from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
+
+    def point(app: str, version: str, *args: str):
+        server = module_servers[(app, version, tuple(args))]
+        provider = Qwen_QVQ_72B if app == "qvq_space" else Qwen_Qwen_2_72B
+        monkeypatch.setenv(provider.url_env, server.url)
+        return server, provider
+
+    return point
+
+
+# -- g4f ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def circuit_breaker():
+    """g4f's provider circuit breaker (8.8+; None before), reset around the test."""
+    from g4f.providers import retry_provider
+
+    breaker = getattr(retry_provider, "ProviderCircuitBreaker", None)
+    if breaker is not None:
+        breaker.reset()
+    yield breaker
+    if breaker is not None:
+        breaker.reset()
+
+
+@pytest.fixture
+def g4f_debug_log(monkeypatch):
+    """What g4f.debug logs (every g4f version logs a failed provider there)."""
+    from g4f import debug
+
+    lines: list[str] = []
+    monkeypatch.setattr(debug, "logging", True)
+    monkeypatch.setattr(debug, "log_handler", lambda *text, **_: lines.append(" ".join(map(str, text))))
+    return lines
 
 
 # -- files -----------------------------------------------------------------------------

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import gc
 import json
 import os
 import socket
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -624,3 +624,22 @@ def _stable_count() -> int:
             return current
         previous = current
     return previous
+
+
+# -- which hosts a test reached ----------------------------------------------------
+
+#: Every TCP connection this process opens, from Python's audit hook: (host, port).
+CONNECTIONS: list[tuple[str, int]] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "socket.connect" and isinstance(args[1], tuple) and len(args[1]) >= 2:
+        CONNECTIONS.append((str(args[1][0]), int(args[1][1])))
+
+
+sys.addaudithook(_audit)
+
+
+def address(url: str) -> tuple[str, int]:
+    host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
+    return host, int(port.split("/")[0])

@@ -16,7 +16,6 @@ from g4f.errors import G4FError, ModelNotFoundError
 
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
 from g4f_qwen_spaces.space import SpaceInputError
-from tests.faultserver import QWEN2_CONFIG, FaultServer
 
 HI = [{"role": "user", "content": "hi"}]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -74,23 +73,6 @@ def call(api: str, provider: type, arguments: dict) -> str:
     if api == "ChatCompletion":
         return str(g4f.ChatCompletion.create(provider=provider, **request))
     return str(Client(provider=provider).chat.completions.create(**request).choices[0].message.content)
-
-
-@pytest.fixture(scope="module")
-def servers():
-    qvq, qwen2 = FaultServer().start(), FaultServer(config=QWEN2_CONFIG).start()
-    yield {Qwen_QVQ_72B: qvq, Qwen_Qwen_2_72B: qwen2}
-    qvq.stop()
-    qwen2.stop()
-
-
-@pytest.fixture
-def recorder(servers, monkeypatch):
-    """Each provider pointed at a recording server (Qwen2's config shape for Qwen2), no requests yet."""
-    for provider, server in servers.items():
-        server.requests.clear()
-        monkeypatch.setenv(provider.url_env, server.url)
-    return servers
 
 
 @pytest.mark.parametrize("api", ["ChatCompletion", "Client"])

@@ -94,13 +94,6 @@ def test_redact_chain_covers_causes_and_contexts():
     assert (str(outer), str(inner)) == ("outer ***", "inner ***")
 
 
-@pytest.fixture
-def secret():
-    register_secret(TOKEN)
-    yield TOKEN
-    release_secret(TOKEN)
-
-
 @pytest.mark.parametrize("offset", range(150, 205, 3))
 def test_excerpt_redacts_before_it_cuts(secret, offset):
     text = space.excerpt("a" * offset + secret + "b" * 50, 200)

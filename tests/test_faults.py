@@ -12,12 +12,8 @@ import asyncio
 import copy
 import io
 import logging
-import os
 import socket
 import ssl
-import subprocess
-import sys
-import textwrap
 import time
 import traceback
 from typing import Optional
@@ -58,7 +54,6 @@ from tests.faultserver import (
     EVENT_ID,
     HANG,
     PREFIX,
-    QWEN2_CONFIG,
     RESET,
     FaultServer,
     Heartbeats,
@@ -82,19 +77,6 @@ from tests.faultserver import (
 QVQ_ENV = Qwen_QVQ_72B.url_env
 QWEN2_ENV = Qwen_Qwen_2_72B.url_env
 HI = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture
-def qvq_at(fault, monkeypatch):
-    monkeypatch.setenv(QVQ_ENV, fault.url)
-    return fault
-
-
-@pytest.fixture
-def qwen2_at(fault_factory, monkeypatch):
-    server = fault_factory(config=QWEN2_CONFIG)
-    monkeypatch.setenv(QWEN2_ENV, server.url)
-    return server
 
 
 def png(size=(4, 3)) -> bytes:
@@ -135,21 +117,6 @@ async def test_dns_failure(socket_baseline, monkeypatch):
     check_error(outcome, ResponseError, SpaceConnectionError, "no-such-space.invalid", within=5.0)
 
 
-@pytest.fixture(scope="module")
-def self_signed(tmp_path_factory):
-    """(cert, key) of a self-signed certificate for 127.0.0.1."""
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    result = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        capture_output=True, timeout=60,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"openssl cannot make a certificate: {result.stderr[-300:]!r}")
-    return cert, key
-
-
 async def test_tls_certificate_not_trusted(fault_factory, self_signed, monkeypatch):
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*self_signed)
@@ -165,27 +132,6 @@ async def test_tls_handshake_with_a_plain_http_server(fault, monkeypatch):
     monkeypatch.setenv(QVQ_ENV, url)
     outcome = await run()
     check_error(outcome, ResponseError, SpaceConnectionError, url, within=2.0)
-
-
-@pytest.fixture
-def blackhole(socket_baseline):
-    """A port whose accept backlog is full: a connect gets no answer at all."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    fillers = []
-    for _ in range(3):
-        filler = socket.socket()
-        filler.setblocking(False)
-        try:
-            filler.connect(listener.getsockname())
-        except BlockingIOError:
-            pass
-        fillers.append(filler)
-    time.sleep(0.05)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    for sock in fillers + [listener]:
-        sock.close()
 
 
 async def test_connect_timeout_is_bounded(blackhole):

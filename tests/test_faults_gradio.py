@@ -29,27 +29,6 @@ SPECS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def servers(gradio_server_factory):
-    """Every server of this module, started together, ready before the first test."""
-    gradio_server_factory.prefetch(SPECS)
-    return {(app, version, args): gradio_server_factory(app, version, *args)
-            for app, version, args in SPECS}
-
-
-@pytest.fixture
-def use(servers, socket_baseline, monkeypatch):
-    """``use(app, version, *args)`` points the app's provider at that server."""
-
-    def point(app: str, version: str, *args: str):
-        server = servers[(app, version, tuple(args))]
-        provider = Qwen_QVQ_72B if app == QVQ else Qwen_Qwen_2_72B
-        monkeypatch.setenv(provider.url_env, server.url)
-        return server, provider
-
-    return point
-
-
 def say(text: str) -> list:
     return [{"role": "user", "content": text}]
 
@@ -291,34 +270,11 @@ async def test_stopping_early_stops_the_space(use, how):
 # -- g4f's retry layer -------------------------------------------------------------------
 
 
-@pytest.fixture
-def circuit_breaker():
-    from g4f.providers import retry_provider
-
-    breaker = getattr(retry_provider, "ProviderCircuitBreaker", None)
-    if breaker is not None:
-        breaker.reset()
-    yield breaker
-    if breaker is not None:
-        breaker.reset()
-
-
-@pytest.fixture
-def g4f_debug_log(monkeypatch):
-    """What g4f.debug logs (every g4f version logs a failed provider there)."""
-    from g4f import debug
-
-    lines: list[str] = []
-    monkeypatch.setattr(debug, "logging", True)
-    monkeypatch.setattr(debug, "log_handler", lambda *text, **_: lines.append(" ".join(map(str, text))))
-    return lines
-
-
-async def test_iterlist_provider_falls_over_to_qwen2(servers, socket_baseline, monkeypatch,
+async def test_iterlist_provider_falls_over_to_qwen2(module_servers, socket_baseline, monkeypatch,
                                                     circuit_breaker, g4f_debug_log):
     from g4f.providers.retry_provider import IterListProvider
 
-    qwen2 = servers[(QWEN2, "6", ())]
+    qwen2 = module_servers[(QWEN2, "6", ())]
     monkeypatch.setenv(Qwen_QVQ_72B.url_env, f"http://127.0.0.1:{dead_port()}")
     monkeypatch.setenv(Qwen_Qwen_2_72B.url_env, qwen2.url)
     provider = IterListProvider([Qwen_QVQ_72B, Qwen_Qwen_2_72B], shuffle=False)
@@ -342,12 +298,12 @@ async def test_iterlist_provider_falls_over_to_qwen2(servers, socket_baseline, m
         assert circuit_breaker._failures == {"Qwen_QVQ_72B": 1}
 
 
-def test_g4f_chatcompletion_with_a_retry_provider(servers, socket_baseline, monkeypatch,
+def test_g4f_chatcompletion_with_a_retry_provider(module_servers, socket_baseline, monkeypatch,
                                                   circuit_breaker, g4f_debug_log):
     import g4f
     from g4f.providers.retry_provider import IterListProvider
 
-    qwen2 = servers[(QWEN2, "4", ())]
+    qwen2 = module_servers[(QWEN2, "4", ())]
     monkeypatch.setenv(Qwen_QVQ_72B.url_env, f"http://127.0.0.1:{dead_port()}")
     monkeypatch.setenv(Qwen_Qwen_2_72B.url_env, qwen2.url)
     answer = g4f.ChatCompletion.create(

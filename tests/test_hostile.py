@@ -34,6 +34,8 @@ from g4f_qwen_spaces.space import (
 )
 from g4f_qwen_spaces.space.limits import DEADLINE_ENV, STREAM_ENV
 from tests.faultserver import (
+    CONNECTIONS,
+    address,
     CONFIG,
     EVENT_ID,
     PREFIX,
@@ -53,40 +55,6 @@ ENV = Qwen_QVQ_72B.url_env
 TOKEN = "hf_TestTokenThatMustNeverLeak0123456789"
 GIB = 1 << 30
 MIB = 1 << 20
-
-
-#: Every TCP connection this process opens, from Python's audit hook: (host, port).
-CONNECTIONS: list[tuple[str, int]] = []
-
-
-def _audit(event: str, args: tuple) -> None:
-    if event == "socket.connect" and isinstance(args[1], tuple) and len(args[1]) >= 2:
-        CONNECTIONS.append((str(args[1][0]), int(args[1][1])))
-
-
-sys.addaudithook(_audit)
-
-
-def address(url: str) -> tuple[str, int]:
-    host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
-    return host, int(port.split("/")[0])
-
-
-@pytest.fixture
-def allowed():
-    """The hosts a test may reach (the Space is added by ``space``); checked afterwards."""
-    hosts: set[tuple[str, int]] = set()
-    start = len(CONNECTIONS)
-    yield hosts
-    reached = set(CONNECTIONS[start:])
-    assert reached <= hosts, f"contacted {sorted(reached - hosts)} besides {sorted(hosts)}"
-
-
-@pytest.fixture
-def space(fault, monkeypatch, allowed):
-    monkeypatch.setenv(ENV, fault.url)
-    allowed.add(address(fault.url))
-    return fault
 
 
 async def test_the_connection_audit_sees_every_connection(space):

@@ -17,21 +17,13 @@ from aioresponses import aioresponses
 from g4f.errors import ModelNotFoundError, ResponseError
 
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
-from g4f_qwen_spaces.space import CONFIG_CACHE
 from g4f_qwen_spaces.space.errors import SpaceConnectionError, SpaceInputError
+
+pytestmark = pytest.mark.usefixtures("real_urls")
 
 URL = Qwen_QVQ_72B.url
 KEY = ConnectionKey("qwen-qvq-72b-preview.hf.space", 443, True, True, None, None, None)
 HI = [{"role": "user", "content": "Hi"}]
-
-
-@pytest.fixture(autouse=True)
-def real_url(monkeypatch):
-    monkeypatch.delenv(Qwen_QVQ_72B.url_env, raising=False)
-    monkeypatch.delenv(Qwen_Qwen_2_72B.url_env, raising=False)
-    CONFIG_CACHE.invalidate()
-    yield
-    CONFIG_CACHE.invalidate()
 
 
 async def drain(provider=Qwen_QVQ_72B, messages=HI, **kwargs):

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
 from g4f_qwen_spaces.providers.cache import SUBFOLDER, cache_dir, config_store
 from g4f_qwen_spaces.space import CONFIG_CACHE, SpaceConfig, SpaceInputError
-from g4f_qwen_spaces.space.copies import COOLDOWN, combine, moves_on, parse_urls
+from g4f_qwen_spaces.space.copies import combine, moves_on, parse_urls
 from g4f_qwen_spaces.space.errors import SpaceAsleepError, SpaceAuthError, SpaceQuotaError
 from g4f_qwen_spaces.space.store import FORMAT, MAX_FILE_BYTES, ConfigStore, file_name
 from g4f_qwen_spaces.space.wake import DEFAULT_WAKE_LIMIT, WAKE_ENV, backoff, wake_limit
@@ -45,24 +45,12 @@ from tests.faultserver import (
 from tests.hfproxy import PAUSED_PAGE, SLEEPING_PAGE, FrontServer
 from tests.offline import prepare_g4f_home
 
+pytestmark = pytest.mark.usefixtures("lifecycle_isolated")
 ROOT = Path(__file__).resolve().parent.parent
 ENV = Qwen_QVQ_72B.url_env
 HI = [{"role": "user", "content": "hi"}]
 WAKING = "The Space is waking up ({} s)…"
 JOIN, DATA = f"{PREFIX}/queue/join", f"{PREFIX}/queue/data"
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """Each test: its own g4f cache folder, no cool-downs or cached configs from others."""
-    monkeypatch.setenv("G4F_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv(WAKE_ENV, raising=False)
-    monkeypatch.delenv("G4F_QWEN_SPACES_COOLDOWN", raising=False)
-    COOLDOWN.clear()
-    CONFIG_CACHE.invalidate()
-    yield
-    COOLDOWN.clear()
-    CONFIG_CACHE.invalidate()
 
 
 def ask(provider=Qwen_QVQ_72B, *, stream: bool = True, **kwargs) -> Outcome:

@@ -17,13 +17,6 @@ from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
 OURS = {"Qwen_QVQ_72B": Qwen_QVQ_72B, "Qwen_Qwen_2_72B": Qwen_Qwen_2_72B}
 
 
-@pytest.fixture
-def spaces(qvq_server, qwen2_server, monkeypatch):
-    monkeypatch.setenv(Qwen_QVQ_72B.url_env, qvq_server.url)
-    monkeypatch.setenv(Qwen_Qwen_2_72B.url_env, qwen2_server.url)
-    return qvq_server, qwen2_server
-
-
 def test_entry_points_are_discovered_with_their_distribution_and_metadata():
     entries = {e.name: e for e in registry.discover()}
     assert entries["Qwen_QVQ_72B"].distribution == "g4f-qwen-spaces"
@@ -102,7 +95,7 @@ def test_hugging_space_and_any_provider_layers():
     assert "qvq-72b" in AnyModelProviderMixin.vision_models
 
 
-def test_routing_by_model_and_by_provider_name(spaces):
+def test_routing_by_model_and_by_provider_name(gradio_spaces):
     import g4f
 
     qvq_text = g4f.ChatCompletion.create(model="qvq-72b", messages=[{"role": "user", "content": "route me"}])
@@ -113,7 +106,7 @@ def test_routing_by_model_and_by_provider_name(spaces):
     assert by_name == chatbot_view(qwen2_answer("by name", [], "You are a helpful assistant."))
 
 
-def test_hugging_space_routes_to_our_children(spaces):
+def test_hugging_space_routes_to_our_children(gradio_spaces):
     import g4f
 
     answer = g4f.ChatCompletion.create(
@@ -132,13 +125,13 @@ def test_gui_layer_lists_both_providers_without_hf_space_flag():
     assert entries["Qwen_QVQ_72B"]["vision"] is True
 
 
-def test_doctor_reports_all_layers_and_spaces(spaces, capsys):
+def test_doctor_reports_all_layers_and_spaces(gradio_spaces, capsys):
     assert doctor(["--json", "--timeout", "10"]) == 0
     report = json.loads(capsys.readouterr().out)
     items = {i["name"]: i for i in report["providers"]}
     assert items["Qwen_QVQ_72B"]["space"]["endpoint"] == "generate (fn_index 1)"
     assert items["Qwen_Qwen_2_72B"]["space"]["endpoint"] == "model_chat (fn_index 2)"
-    assert items["Qwen_QVQ_72B"]["space"]["gradio"] == spaces[0].version
+    assert items["Qwen_QVQ_72B"]["space"]["gradio"] == gradio_spaces[0].version
     assert all(all(i["registered_in"].values()) for i in items.values())
     assert report["ok"] is True
 

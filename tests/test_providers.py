@@ -16,7 +16,7 @@ from PIL import Image
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
 from g4f_qwen_spaces.space import CONFIG_CACHE, SpaceInputError
 from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
-from tests.apps.fakemodel import chatbot_view, long_text, qvq_answer, qwen2_answer
+from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
 
 HARD_TEXT = "la la la la\n\n\nthe the the end — 你好，世界 مرحبا бук 👋🏽 🇺🇦 e\u0301"
 # Pieces 30 ms apart arrive in separate reads, so chunk counts are meaningful
@@ -36,18 +36,6 @@ async def collect(provider, messages, **kwargs):
         assert isinstance(chunk, str), chunk
         chunks.append(chunk)
     return chunks
-
-
-@pytest.fixture
-def qvq(qvq_server, monkeypatch):
-    monkeypatch.setenv(Qwen_QVQ_72B.url_env, qvq_server.url)
-    return qvq_server
-
-
-@pytest.fixture
-def qwen2(qwen2_server, monkeypatch):
-    monkeypatch.setenv(Qwen_Qwen_2_72B.url_env, qwen2_server.url)
-    return qwen2_server
 
 
 # -- QVQ ----------------------------------------------------------------------
