@@ -11,10 +11,10 @@ providers before AnyProvider's map.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from types import ModuleType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from . import any_provider, gui, hf_space, models, provider
 from ._util import Providers
 
 __all__ = ["Layer", "LAYERS", "by_module"]
@@ -22,6 +22,34 @@ __all__ = ["Layer", "LAYERS", "by_module"]
 
 def _always(cls: type) -> bool:
     return True
+
+
+class _Adapter:
+    """``function`` of one adapter module, imported on its first call.
+
+    Most processes import only two or three of g4f's layer modules (the GUI's
+    and AnyProvider's rarely), and this table is read inside ``import g4f``:
+    an adapter whose g4f module never loads is never imported either.
+    """
+
+    __slots__ = ("module", "function", "_target")
+
+    def __init__(self, module: str, function: str) -> None:
+        self.module = module
+        self.function = function
+        self._target: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any) -> Any:
+        if self._target is None:
+            self._target = getattr(import_module(f"{__name__}.{self.module}"), self.function)
+        return self._target(*args)
+
+    def __repr__(self) -> str:
+        return f"<layer adapter {__name__}.{self.module}.{self.function}>"
+
+
+def _adapter(module: str) -> tuple[_Adapter, _Adapter]:
+    return _Adapter(module, "register"), _Adapter(module, "check")
 
 
 class Layer(NamedTuple):
@@ -35,11 +63,11 @@ class Layer(NamedTuple):
 
 
 LAYERS: tuple[Layer, ...] = (
-    Layer("hugging_space", "g4f.Provider.hf_space", hf_space.register, hf_space.check, hf_space.applies),
-    Layer("provider", "g4f.Provider", provider.register, provider.check),
-    Layer("models", "g4f.models", models.register, models.check),
-    Layer("any_provider", "g4f.providers.any_provider", any_provider.register, any_provider.check),
-    Layer("gui", "g4f.gui.server.api", gui.register, gui.check),
+    Layer("hugging_space", "g4f.Provider.hf_space", *_adapter("hf_space"), _Adapter("hf_space", "applies")),
+    Layer("provider", "g4f.Provider", *_adapter("provider")),
+    Layer("models", "g4f.models", *_adapter("models")),
+    Layer("any_provider", "g4f.providers.any_provider", *_adapter("any_provider")),
+    Layer("gui", "g4f.gui.server.api", *_adapter("gui")),
 )
 
 
