@@ -83,7 +83,7 @@ def _scan() -> list[tuple[str, Any, dict[str, Any]]]:
     found: list[tuple[str, Any, dict[str, Any]]] = []
     seen: set[str] = set()
     for dist in distributions():
-        text = dist.read_text("entry_points.txt")
+        text = _read(dist, "entry_points.txt")
         if not text or GROUP not in text:
             continue
         name = _name(dist)
@@ -96,6 +96,25 @@ def _scan() -> list[tuple[str, Any, dict[str, Any]]]:
     return found
 
 
+def _read(dist: Any, name: str) -> str | None:
+    """``dist.read_text(name)``, without pathlib where the distribution is a folder.
+
+    ``read_text`` builds a ``pathlib`` path and catches an exception for
+    every distribution without the file: most of the scan's time, inside
+    ``import g4f``. ``_path`` is ``PathDistribution``'s folder (a private
+    name, so anything else goes the public way).
+    """
+    folder = getattr(dist, "_path", None)
+    if type(folder).__name__ not in ("PosixPath", "WindowsPath"):
+        text: str | None = dist.read_text(name)
+        return text
+    try:
+        with open(os.path.join(str(folder), name), encoding="utf-8") as file:
+            return file.read()
+    except OSError:
+        return None
+
+
 def _name(dist: Any) -> str:
     """A distribution's ``Name:``, read from the head of its metadata file.
 
@@ -103,7 +122,7 @@ def _name(dist: Any) -> str:
     description included (ours is the README): a millisecond inside
     ``import g4f``. The name is the second header line of the file.
     """
-    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    text = _read(dist, "METADATA") or _read(dist, "PKG-INFO") or ""
     for line in text.split("\n", 40)[:40]:
         if not line.strip():
             break  # end of the headers
