@@ -323,7 +323,9 @@ def startup(runs: int, g4f_version: str, out: Path) -> dict:
         """Wall and CPU (user+sys of the child) seconds of one interpreter run."""
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run([str(python), "-c", code], check=True, env=env, capture_output=True)
+        # cwd: the output folder, not the checkout (whose package and egg-info
+        # would shadow the installed ones through sys.path's '').
+        subprocess.run([str(python), "-c", code], check=True, env=env, capture_output=True, cwd=str(out))
         wall = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -345,9 +347,15 @@ def startup(runs: int, g4f_version: str, out: Path) -> dict:
         timed(code)  # warm the page cache
         off(code)
         with_, without = [], []
-        for _ in range(runs):  # alternate, so both see the same machine noise
-            with_.append(timed(code))
-            without.append(off(code))
+        for index in range(runs):
+            # Alternate, and swap the order every other pair (ABBA): always
+            # running one side first biases it by milliseconds on this machine.
+            if index % 2 == 0:
+                with_.append(timed(code))
+                without.append(off(code))
+            else:
+                without.append(off(code))
+                with_.append(timed(code))
         row = {}
         for index, measure_name in ((0, "wall"), (1, "cpu")):
             w = statistics.median(x[index] for x in with_)
@@ -480,7 +488,7 @@ def main() -> int:
     results = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
     print(f"machine: {results['machine']}", flush=True)
     if args.startup_only:
-        results["startup"] = startup(5 if args.quick else 20, results["machine"]["g4f"], out)
+        results["startup"] = startup(5 if args.quick else 60, results["machine"]["g4f"], out)
         (out / "startup.json").write_text(json.dumps(results, indent=2))
         print("\n".join(startup_rows(results["startup"])))
         return 0
@@ -498,7 +506,7 @@ def main() -> int:
         results["first_chunk"] = asyncio.run(first_chunk(server, 10 if args.quick else 50))
         results["concurrency"] = concurrency(server, 50 if args.quick else 200, 10_000)
         results["new_process_first_chunk"] = new_process_first_chunk(server, 3 if args.quick else 10, out)
-    results["startup"] = startup(5 if args.quick else 20, results["machine"]["g4f"], out)
+    results["startup"] = startup(5 if args.quick else 60, results["machine"]["g4f"], out)
     wire10k = next(r for r in results["wire_bytes"] if r["n"] == 10_000)
     cpu100k = next(r for r in results["client_cpu"] if r["n"] == 100_000)
     flat = [r["ours_bytes_per_char"] for r in results["wire_bytes"]]
