@@ -104,7 +104,8 @@ class SpaceClient(SpaceHTTP):
         Space may have been rebuilt since (or another app now serves the URL).
         """
         cached = await self.cached()
-        config = cached or await self.config()
+        # Memory and disk were just asked: on a miss, straight to /config.
+        config = cached or await self.config(refresh=True)
         try:
             return config, config.endpoint(api_name)
         except SpaceProtocolError:

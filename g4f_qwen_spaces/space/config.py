@@ -255,7 +255,10 @@ class ConfigCache:
                 self._items.pop(base_url, None)
             stores = list(self._stores.values())
         for store in stores:
-            store.clear() if base_url is None else store.drop(base_url)
+            if base_url is None:
+                store.clear()
+            else:
+                store.drop(base_url)
 
 
 CONFIG_CACHE = ConfigCache()
