@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from g4f.errors import ModelNotFoundError
@@ -25,7 +26,8 @@ from ..space.files import ImageFile
 from ..space.limits import default_deadline, optional_seconds
 from ..space.queue import Completed, Generating
 from ..space.redact import check_header_value
-from ..space.wake import Waker, wake_limit
+from ..space.wake import Waker
+from ..space.wake import wake_limit as wake_limit_seconds  # the name is also a parameter
 from .cache import config_store
 from .errors import redact_chain, translate
 from .media import collect_media, load_image
@@ -163,7 +165,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             token = cls.space_token(api_key)
             total = optional_seconds(timeout, "timeout") or default_deadline()
             stall = optional_seconds(stall_timeout, "stall_timeout")
-            limit, rest = _wake_limit(wake_limit), cooldown_seconds(cooldown)
+            limit, rest = wake_limit_seconds(wake_limit), cooldown_seconds(cooldown)
             show_status = _wants_status(kwargs)
             plan = COOLDOWN.plan(cls.space_urls()) if rest else Plan(cls.space_urls(), ())
             deadline = time.monotonic() + total
@@ -177,7 +179,8 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
                 )
                 try:
                     async with client:
-                        waker = Waker(client, cls._attempt(client, request, sources), limit, on_wake=_on_wake(client))
+                        attempt = partial(cls._submit, client, request, sources)  # what a waker repeats
+                        waker = Waker(client, attempt, limit, on_wake=_on_wake(client))
                         async for waking in waker:
                             if show_status:
                                 yield _status(waking.describe())
@@ -227,17 +230,6 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         return None
 
     @classmethod
-    def _attempt(
-        cls, client: SpaceClient, request: Any, sources: Sources
-    ) -> Callable[[], Awaitable[tuple[Endpoint, Job]]]:
-        """One try at reaching the Space's queue (what a waker repeats while it wakes)."""
-
-        async def attempt() -> tuple[Endpoint, Job]:
-            return await cls._submit(client, request, sources)
-
-        return attempt
-
-    @classmethod
     async def _submit(cls, client: SpaceClient, request: Any, sources: Sources) -> tuple[Endpoint, Job]:
         """Load the image, read the config, upload, join the queue: (endpoint, job)."""
         image: ImageFile | None = None
@@ -253,11 +245,6 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         uploaded = await client.upload(config, image) if image is not None else None
         data = cls.build_data(request, config, endpoint, uploaded)
         return endpoint, await client.submit(config, endpoint, data)
-
-
-def _wake_limit(value: Any) -> float:
-    """The wake limit (a module-level name: ``wake_limit`` is also a parameter above)."""
-    return wake_limit(value)
 
 
 def _on_wake(client: SpaceClient) -> Callable[[SpaceError], Awaitable[None]]:
