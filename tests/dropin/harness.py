@@ -53,7 +53,6 @@ from tests.support import (
     Response,
     Service,
     base_python,
-    child_env,
     ensure_venv,
     free_port,
     http,
@@ -114,11 +113,6 @@ def cache_root() -> Path:
     path = Path(root).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _run_logged(cmd: Sequence, what: str, timeout: float, cwd: Optional[Path] = None) -> str:
-    return run_logged(cmd, what, timeout, cwd=cwd,
-                      env=child_env(PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1"))
 
 
 # ------------------------------------------------------------------ wheel ---
@@ -188,7 +182,7 @@ def build_wheel() -> Path:
                         cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", dist, src]
                     except ImportError:
                         cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, src]
-                    _run_logged(cmd, "building the wheel", 600, cwd=Path(tmp))
+                    run_logged(cmd, "building the wheel", 600, cwd=Path(tmp))
                     built = sorted(dist.glob("*.whl"))
                     if len(built) != 1:
                         raise RuntimeError(f"expected one wheel, got {built}")
