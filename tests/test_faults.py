@@ -864,7 +864,7 @@ SECRET_CASES = {
     "404": lambda s: s.route("GET", "/config", respond(404, "Not found")),
     "500-echoes-auth": lambda s: s.route(
         "POST", f"{PREFIX}/queue/join",
-        lambda r: respond(500, f"bad header {r.headers.get('Authorization')}")(r)),
+        lambda r: respond(500, f"bad header {r.headers.get('X-HF-Authorization')}")(r)),
     "gr-error-echoes-auth": lambda s: setattr(s, "script", [failed(f"token {TOKEN} rejected")]),
     "stall": lambda s: setattr(s, "script", [generating("a"), HANG]),
     "reset": lambda s: setattr(s, "script", [generating("a"), Sleep(0.1), RESET]),
@@ -874,7 +874,9 @@ SECRET_CASES = {
 
 
 @pytest.mark.parametrize("case", list(SECRET_CASES))
-async def test_token_never_in_logs_errors_or_reprs(qvq_at, caplog, case):
+async def test_token_never_in_logs_errors_or_reprs(qvq_at, caplog, case, hf_names, monkeypatch):
+    """On an ``hf.space`` name (mapped to loopback), where the token is sent."""
+    monkeypatch.setenv(QVQ_ENV, hf_names(qvq_at.url, "qvq"))
     SECRET_CASES[case](qvq_at)
     caplog.set_level(logging.DEBUG)
     media = [(png(), "a.png")] if case == "upload" else None
@@ -887,8 +889,9 @@ async def test_token_never_in_logs_errors_or_reprs(qvq_at, caplog, case):
         for text in (str(outcome.error), repr(outcome.error), rendered, repr(outcome.error.args)):
             assert not leaks(text), text
     assert not leaks(caplog.text), caplog.text
-    # the token did go to the Space itself (so the test is not vacuous)
-    assert qvq_at.requests and qvq_at.requests[0].headers.get("authorization") == f"Bearer {TOKEN}"
+    # the token did go to the Space itself (so the test is not vacuous), in HF's header only
+    assert qvq_at.requests and qvq_at.requests[0].headers.get("x-hf-authorization") == f"Bearer {TOKEN}"
+    assert all("authorization" not in r.headers for r in qvq_at.requests)
 
 
 def test_client_repr_hides_the_token():
@@ -916,8 +919,9 @@ async def test_a_redirect_to_another_port_is_not_followed(qvq_at, fault_factory)
     assert other.requests == []
 
 
-async def test_authorization_not_sent_with_image_downloads(qvq_at, fault_factory, monkeypatch):
+async def test_authorization_not_sent_with_image_downloads(qvq_at, fault_factory, monkeypatch, hf_names):
     monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    monkeypatch.setenv(QVQ_ENV, hf_names(qvq_at.url, "qvq"))
     images = fault_factory()
     data = png()
     images.route("GET", "/pics/red.png", respond(200, data, content_type="image/png"))
@@ -925,8 +929,10 @@ async def test_authorization_not_sent_with_image_downloads(qvq_at, fault_factory
     assert outcome.error is None, outcome.error
     assert images.paths() == ["/pics/red.png"]
     assert "authorization" not in images.requests[0].headers
+    assert "x-hf-authorization" not in images.requests[0].headers
     upload = qvq_at.requests_to("/upload")[0]
-    assert upload.headers.get("authorization") == f"Bearer {TOKEN}"
+    assert upload.headers.get("x-hf-authorization") == f"Bearer {TOKEN}"
+    assert "authorization" not in upload.headers
     assert upload.files == ["red.png"]
 
 

@@ -209,8 +209,8 @@ class Waker(Generic[_T]):
             tail = f"still not serving its app after {elapsed:.0f} s (wake limit {self.limit:g} s, {WAKE_ENV})"
         else:
             tail = f"not waiting for it ({WAKE_ENV}=0)"
-        # A bare 502/503/504 says nothing: the state it was waited in does.
-        head = str(error) if error.state else f"The Space at {self.client.base_url} is {self.state} ({error.status})"
+        # A bare 502/503/504 says nothing, and the Hub's word beats a page's: the state waited in.
+        head = str(error) if error.state == self.state else f"The Space at {self.client.base_url} is {self.state} ({error.status})"
         return SpaceAsleepError(
             f"{excerpt(head, 200)}; {tail}", error.status, url=error.url, state=self.state, elapsed=elapsed
         )
