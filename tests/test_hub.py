@@ -10,6 +10,7 @@ exact message, the time taken and what the Hub, the proxy and the app received.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from g4f.errors import ResponseStatusError
@@ -22,13 +23,16 @@ from g4f_qwen_spaces.space.copies import COOLDOWN, moves_on, reason
 from g4f_qwen_spaces.space.errors import SpaceAsleepError, SpaceDownError, SpaceStatusError
 from g4f_qwen_spaces.space.hub import (
     DOWN_STAGES,
+    HUB_BODY_LIMIT,
+    HUB_TIMEOUT,
     WAKING_STAGES,
     is_hf_space,
     parse_stage,
+    down_error,
     subdomain,
     token_headers,
 )
-from g4f_qwen_spaces.space.wake import WAKE_ENV, is_waking, not_serving
+from g4f_qwen_spaces.space.wake import WAKE_ENV, Waking, is_waking, not_serving
 from tests.faultserver import PREFIX, respond, run, stall
 from tests.hfproxy import FrontServer, Timeline
 
@@ -430,3 +434,21 @@ def png_bytes() -> bytes:
     Image.new("RGB", (2, 2), "red").save(buffer, "PNG")
     return buffer.getvalue()
 
+
+
+# == the README says what the code says ==================================================
+
+
+def test_the_readme_says_what_the_code_says():
+    from g4f_qwen_spaces.space import http
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    down = str(down_error("URL", "PAUSED", 503, "G4F_QWEN_…_URL")).replace("URL", "…", 1)
+    assert f"`{down}`" in readme
+    assert '`Not found (404) at …: the Space may be private (pass api_key="hf_...") or gone`' in readme
+    assert "`Not found (404) at …: the Space may be gone or renamed`" in readme
+    assert f"`{Waking('u', 'sleeping', 35, 180).describe()}`" in readme
+    for state in ("building", "starting"):
+        assert f"`… is {state} …`" in readme and Waking("u", state, 35, 180).describe() == f"The Space is {state} (35 s)…"
+    assert HUB_TIMEOUT == http.HUB_TIMEOUT == 5.0 and "at most 5 s" in readme
+    assert HUB_BODY_LIMIT == 256 * 1024
