@@ -206,12 +206,25 @@ async def test_plain_5xx(qvq_at, status, where):
 
 @pytest.mark.parametrize("status", [401, 403])
 @pytest.mark.parametrize("where", ["config", "join"])
-async def test_private_or_gated_space_needs_a_token(qvq_at, status, where):
+async def test_private_or_gated_space_needs_a_token(qvq_at, status, where, hf_names, monkeypatch):
+    url = hf_names(qvq_at.url, "owner-qvq")
+    monkeypatch.setenv(QVQ_ENV, url)
     path = ("GET", "/config") if where == "config" else ("POST", f"{PREFIX}/queue/join")
     qvq_at.route(*path, respond(status, {"error": "Invalid credentials in Authorization header"}))
     outcome = await run()
-    check_error(outcome, MissingAuthError, SpaceAuthError, "HF token", "api_key", str(status),
-                within=2.0)
+    error = check_error(outcome, MissingAuthError, SpaceAuthError, within=2.0)
+    assert str(error) == (f"The Space at {url} refused access ({status}): it is private or gated, "
+                          'so an HF token is needed (pass api_key="hf_...")')
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_refusal_off_hf_space_says_the_token_does_not_go_there(qvq_at, status):
+    qvq_at.route("GET", "/config", respond(status, {"error": "no"}))
+    outcome = await run(api_key=TOKEN)
+    error = check_error(outcome, MissingAuthError, SpaceAuthError, within=2.0)
+    assert str(error) == (f"The Space at {qvq_at.url} refused access ({status}): an HF token (api_key) "
+                          "is sent only to Spaces on hf.space, never to this host")
+    assert not {"authorization", "x-hf-authorization"} & set(qvq_at.requests[0].headers)
 
 
 # == row 4: 404 ======================================================================

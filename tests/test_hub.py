@@ -452,3 +452,12 @@ def test_the_readme_says_what_the_code_says():
         assert f"`… is {state} …`" in readme and Waking("u", state, 35, 180).describe() == f"The Space is {state} (35 s)…"
     assert HUB_TIMEOUT == http.HUB_TIMEOUT == 5.0 and "at most 5 s" in readme
     assert HUB_BODY_LIMIT == 256 * 1024
+
+
+@pytest.mark.parametrize("status, drops", [(500, True), (404, True), (502, False), (503, False), (504, False)])
+def test_a_refused_join_drops_the_cached_config_only_when_it_may_be_stale(status, drops):
+    """502/503/504 are what a starting Space answers: they say nothing about the app's wiring."""
+    from g4f_qwen_spaces.space.client import disagrees
+
+    assert disagrees(SpaceStatusError("x", status)) is drops
+    assert disagrees(SpaceStatusError("x", status, page=True, state="starting")) is False

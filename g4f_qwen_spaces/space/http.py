@@ -447,12 +447,11 @@ class SpaceHTTP:
         detail = _json_detail(body)
         where = self.base_url
         if status in (401, 403):
-            raise SpaceAuthError(
-                f"The Space at {where} refused access ({status}): it is private or gated, "
-                "so an HF token is needed (pass api_key=\"hf_...\")",
-                status,
-                url=where,
-            )
+            if self.on_hf_space:
+                why = 'it is private or gated, so an HF token is needed (pass api_key="hf_...")'
+            else:  # the token would not help: it never goes there
+                why = "an HF token (api_key) is sent only to Spaces on hf.space, never to this host"
+            raise SpaceAuthError(f"The Space at {where} refused access ({status}): {why}", status, url=where)
         if status == 404:
             raise SpaceStatusError(self._not_found(response, body), status, url=where)
         if status == 429 or (status == 503 and "queue is full" in detail.lower()):

@@ -210,7 +210,9 @@ class Waker(Generic[_T]):
         else:
             tail = f"not waiting for it ({WAKE_ENV}=0)"
         # A bare 502/503/504 says nothing, and the Hub's word beats a page's: the state waited in.
-        head = str(error) if error.state == self.state else f"The Space at {self.client.base_url} is {self.state} ({error.status})"
+        head = str(error)
+        if error.state != self.state:
+            head = f"The Space at {self.client.base_url} is {self.state} ({error.status})"
         return SpaceAsleepError(
             f"{excerpt(head, 200)}; {tail}", error.status, url=error.url, state=self.state, elapsed=elapsed
         )
