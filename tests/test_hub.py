@@ -391,14 +391,17 @@ def set_cookie(name: str, value: str, handler):
     return wrapped
 
 
-async def test_cookies_of_the_space_go_with_the_rest_of_the_call_only(app, fault_factory, hf_names, monkeypatch):
+@pytest.mark.parametrize("on_hf", [True, False], ids=["hf-space", "same-ip-other-port"])
+async def test_cookies_of_the_space_go_with_the_rest_of_the_call_only(app, fault_factory, hf_names, monkeypatch,
+                                                                       on_hf):
+    """Same host, other port (the image server): another origin, though a cookie's domain rule would match."""
     from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
 
     monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
     images = fault_factory()
     images.route("GET", "/red.png", set_cookie("img", "1", respond(200, png_bytes(), content_type="image/png")))
     app.route("GET", "/config", set_cookie("route", "r1", app._config))
-    monkeypatch.setenv(ENV, hf_names(app.url, SUB))
+    monkeypatch.setenv(ENV, hf_names(app.url, SUB) if on_hf else app.url)
     outcome = await run(media=[(f"{images.url}/red.png", None)])
     assert outcome.error is None and outcome.text == "Hello world"
     assert app.paths() == ["/config", f"{PREFIX}/upload", JOIN, DATA]
@@ -461,3 +464,24 @@ def test_a_refused_join_drops_the_cached_config_only_when_it_may_be_stale(status
 
     assert disagrees(SpaceStatusError("x", status)) is drops
     assert disagrees(SpaceStatusError("x", status, page=True, state="starting")) is False
+
+
+async def test_the_jar_takes_and_gives_only_its_origins_cookies():
+    """Both ways aiohttp stores cookies (update_cookies; update_cookies_from_headers from 3.12)."""
+    from http.cookies import SimpleCookie
+
+    from yarl import URL
+
+    from g4f_qwen_spaces.space.cookies import OriginCookieJar
+
+    jar = OriginCookieJar(("http", "127.0.0.1", 8000))
+    jar.update_cookies({"a": "1"}, URL("http://127.0.0.1:8000/config"))
+    jar.update_cookies({"b": "2"}, URL("http://127.0.0.1:9000/x"))  # same host, other port
+    jar.update_cookies({"c": "3"}, URL("https://127.0.0.1:8000/x"))  # other scheme
+    if hasattr(jar, "update_cookies_from_headers"):
+        jar.update_cookies_from_headers(["d=4; Path=/"], URL("http://127.0.0.1:8000/queue/join"))
+        jar.update_cookies_from_headers(["e=5; Path=/"], URL("http://localhost:8000/"))
+    sent = {k: m.value for k, m in jar.filter_cookies(URL("http://127.0.0.1:8000/gradio_api/queue/data")).items()}
+    assert sent == ({"a": "1", "d": "4"} if hasattr(jar, "update_cookies_from_headers") else {"a": "1"})
+    assert jar.filter_cookies(URL("http://127.0.0.1:9000/")) == SimpleCookie()
+    assert jar.filter_cookies(URL("http://huggingface.co/api")) == SimpleCookie()

@@ -18,6 +18,7 @@ them in place, not the host's kind.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http.cookies import BaseCookie, SimpleCookie
 from typing import Any
 
@@ -44,6 +45,11 @@ class OriginCookieJar(aiohttp.CookieJar):
     def update_cookies(self, cookies: Any, response_url: URL = _NOWHERE) -> None:
         if self._ours(response_url):
             super().update_cookies(cookies, response_url)
+
+    def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
+        # aiohttp >= 3.12 stores a response's Set-Cookie fields through this, not update_cookies.
+        if self._ours(response_url):
+            super().update_cookies_from_headers(headers, response_url)
 
     def filter_cookies(self, request_url: URL = _NOWHERE) -> BaseCookie[str]:
         if not self._ours(request_url):
