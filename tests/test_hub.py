@@ -485,3 +485,23 @@ async def test_the_jar_takes_and_gives_only_its_origins_cookies():
     assert sent == ({"a": "1", "d": "4"} if hasattr(jar, "update_cookies_from_headers") else {"a": "1"})
     assert jar.filter_cookies(URL("http://127.0.0.1:9000/")) == SimpleCookie()
     assert jar.filter_cookies(URL("http://huggingface.co/api")) == SimpleCookie()
+
+
+async def test_a_space_the_hub_says_just_came_up_is_given_the_proxys_time(app, front, hub):
+    """The Hub says RUNNING while the proxy still answers 502: waited for only after a waking stage."""
+    hub.spaces[SUB] = Timeline(("APP_STARTING", 0.8))
+    hub.spaces[SUB].visit()
+    proxy = front(timeline=Timeline(("APP_STARTING", 2.0)), starting_answers=(502,))
+    outcome = await run(stream=True)
+    assert outcome.error is None and outcome.text == "Hello world"
+    assert statuses(outcome) == ["The Space is starting (0 s)…", "The Space is starting (1 s)…"]
+    assert hub.asked(SUB) == proxy.pages == 2 and 3.0 <= outcome.elapsed < 4.5
+
+
+async def test_a_running_space_answering_502_fails_at_once(app, front, hub):
+    hub.spaces[SUB] = Timeline(then="RUNNING")
+    proxy = front(timeline=Timeline(("APP_STARTING", 60.0)), starting_answers=(502,))
+    outcome = await run(stream=True)
+    assert type(outcome.error).__name__ == "SpaceStatusError"
+    assert str(outcome.error) == f"The Space at {proxy.hf_url} answered 502: (empty)"
+    assert hub.asked(SUB) == 1 and outcome.elapsed < 1.0
