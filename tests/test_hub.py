@@ -26,9 +26,9 @@ from g4f_qwen_spaces.space.hub import (
     HUB_BODY_LIMIT,
     HUB_TIMEOUT,
     WAKING_STAGES,
+    down_error,
     is_hf_space,
     parse_stage,
-    down_error,
     subdomain,
     token_headers,
 )
@@ -452,7 +452,8 @@ def test_the_readme_says_what_the_code_says():
     assert "`Not found (404) at …: the Space may be gone or renamed`" in readme
     assert f"`{Waking('u', 'sleeping', 35, 180).describe()}`" in readme
     for state in ("building", "starting"):
-        assert f"`… is {state} …`" in readme and Waking("u", state, 35, 180).describe() == f"The Space is {state} (35 s)…"
+        assert f"`… is {state} …`" in readme
+        assert Waking("u", state, 35, 180).describe() == f"The Space is {state} (35 s)…"
     assert HUB_TIMEOUT == http.HUB_TIMEOUT == 5.0 and "at most 5 s" in readme
     assert HUB_BODY_LIMIT == 256 * 1024
 
