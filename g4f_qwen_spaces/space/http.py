@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -345,7 +345,7 @@ class SpaceHTTP:
         self._raise_state(f"The Space at {self.base_url} {text} (redirected to its Hugging Face page)",
                           response.status, state)
 
-    def _raise_state(self, message: str, status: int, state: str | None) -> None:
+    def _raise_state(self, message: str, status: int, state: str | None) -> NoReturn:
         """A page (Hugging Face's or a proxy's) instead of the app: down, or perhaps on its way up."""
         if state in DOWN_PAGE_STATES:
             raise SpaceDownError(f"{message}; {down_advice(self.url_hint)}", status, url=self.base_url, state=state)
