@@ -501,3 +501,66 @@ def aiohttp_image_server():
     yield add
     server.shutdown()
     server.server_close()
+
+
+# -- Hugging Face on loopback ----------------------------------------------------------
+
+HF_SUFFIX = ".hf.space"
+
+
+@pytest.fixture
+def hf_names(monkeypatch):
+    """``*.hf.space`` names resolve to 127.0.0.1, in this process only; no Hub unless a test starts one.
+
+    The client decides by host name whether a Space is on Hugging Face (the
+    token header, the Hub), so tests need such names on loopback. aiohttp's
+    resolver here is its ThreadedResolver (no aiodns installed), which calls
+    ``socket.getaddrinfo`` at each lookup: patching that is enough, and any
+    other name resolves as before. ``HF_ENDPOINT`` points at a closed
+    loopback port, so a Hub question never leaves the machine.
+    ``hf_names(url, "sub")`` -> the same server as ``http://sub.hf.space:PORT``.
+    """
+    from urllib.parse import urlsplit
+
+    from tests.faultserver import dead_port
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if isinstance(name, str) and name.lower().rstrip(".").endswith(HF_SUFFIX):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{dead_port()}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost,.hf.space")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost,.hf.space")
+
+    from g4f_qwen_spaces.space import CONFIG_CACHE
+
+    made: list[str] = []
+
+    def on_hf(url: str, sub: str) -> str:
+        parts = urlsplit(url)
+        name = f"{parts.scheme}://{sub}{HF_SUFFIX}:{parts.port}"
+        CONFIG_CACHE.invalidate(name)  # ports are reused: no config of an earlier server
+        made.append(name)
+        return name
+
+    yield on_hf
+    for name in made:
+        CONFIG_CACHE.invalidate(name)
+
+
+@pytest.fixture
+def hub(hf_names, monkeypatch):
+    """A started :class:`tests.hfproxy.HubServer`, set as ``HF_ENDPOINT``."""
+    from tests.hfproxy import HubServer
+
+    server = HubServer().start()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -206,12 +206,25 @@ async def test_plain_5xx(qvq_at, status, where):
 
 @pytest.mark.parametrize("status", [401, 403])
 @pytest.mark.parametrize("where", ["config", "join"])
-async def test_private_or_gated_space_needs_a_token(qvq_at, status, where):
+async def test_private_or_gated_space_needs_a_token(qvq_at, status, where, hf_names, monkeypatch):
+    url = hf_names(qvq_at.url, "owner-qvq")
+    monkeypatch.setenv(QVQ_ENV, url)
     path = ("GET", "/config") if where == "config" else ("POST", f"{PREFIX}/queue/join")
     qvq_at.route(*path, respond(status, {"error": "Invalid credentials in Authorization header"}))
     outcome = await run()
-    check_error(outcome, MissingAuthError, SpaceAuthError, "HF token", "api_key", str(status),
-                within=2.0)
+    error = check_error(outcome, MissingAuthError, SpaceAuthError, within=2.0)
+    assert str(error) == (f"The Space at {url} refused access ({status}): it is private or gated, "
+                          'so an HF token is needed (pass api_key="hf_...")')
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_refusal_off_hf_space_says_the_token_does_not_go_there(qvq_at, status):
+    qvq_at.route("GET", "/config", respond(status, {"error": "no"}))
+    outcome = await run(api_key=TOKEN)
+    error = check_error(outcome, MissingAuthError, SpaceAuthError, within=2.0)
+    assert str(error) == (f"The Space at {qvq_at.url} refused access ({status}): an HF token (api_key) "
+                          "is sent only to Spaces on hf.space, never to this host")
+    assert not {"authorization", "x-hf-authorization"} & set(qvq_at.requests[0].headers)
 
 
 # == row 4: 404 ======================================================================
@@ -864,7 +877,7 @@ SECRET_CASES = {
     "404": lambda s: s.route("GET", "/config", respond(404, "Not found")),
     "500-echoes-auth": lambda s: s.route(
         "POST", f"{PREFIX}/queue/join",
-        lambda r: respond(500, f"bad header {r.headers.get('Authorization')}")(r)),
+        lambda r: respond(500, f"bad header {r.headers.get('X-HF-Authorization')}")(r)),
     "gr-error-echoes-auth": lambda s: setattr(s, "script", [failed(f"token {TOKEN} rejected")]),
     "stall": lambda s: setattr(s, "script", [generating("a"), HANG]),
     "reset": lambda s: setattr(s, "script", [generating("a"), Sleep(0.1), RESET]),
@@ -874,7 +887,9 @@ SECRET_CASES = {
 
 
 @pytest.mark.parametrize("case", list(SECRET_CASES))
-async def test_token_never_in_logs_errors_or_reprs(qvq_at, caplog, case):
+async def test_token_never_in_logs_errors_or_reprs(qvq_at, caplog, case, hf_names, monkeypatch):
+    """On an ``hf.space`` name (mapped to loopback), where the token is sent."""
+    monkeypatch.setenv(QVQ_ENV, hf_names(qvq_at.url, "qvq"))
     SECRET_CASES[case](qvq_at)
     caplog.set_level(logging.DEBUG)
     media = [(png(), "a.png")] if case == "upload" else None
@@ -887,8 +902,9 @@ async def test_token_never_in_logs_errors_or_reprs(qvq_at, caplog, case):
         for text in (str(outcome.error), repr(outcome.error), rendered, repr(outcome.error.args)):
             assert not leaks(text), text
     assert not leaks(caplog.text), caplog.text
-    # the token did go to the Space itself (so the test is not vacuous)
-    assert qvq_at.requests and qvq_at.requests[0].headers.get("authorization") == f"Bearer {TOKEN}"
+    # the token did go to the Space itself (so the test is not vacuous), in HF's header only
+    assert qvq_at.requests and qvq_at.requests[0].headers.get("x-hf-authorization") == f"Bearer {TOKEN}"
+    assert all("authorization" not in r.headers for r in qvq_at.requests)
 
 
 def test_client_repr_hides_the_token():
@@ -916,8 +932,9 @@ async def test_a_redirect_to_another_port_is_not_followed(qvq_at, fault_factory)
     assert other.requests == []
 
 
-async def test_authorization_not_sent_with_image_downloads(qvq_at, fault_factory, monkeypatch):
+async def test_authorization_not_sent_with_image_downloads(qvq_at, fault_factory, monkeypatch, hf_names):
     monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    monkeypatch.setenv(QVQ_ENV, hf_names(qvq_at.url, "qvq"))
     images = fault_factory()
     data = png()
     images.route("GET", "/pics/red.png", respond(200, data, content_type="image/png"))
@@ -925,8 +942,10 @@ async def test_authorization_not_sent_with_image_downloads(qvq_at, fault_factory
     assert outcome.error is None, outcome.error
     assert images.paths() == ["/pics/red.png"]
     assert "authorization" not in images.requests[0].headers
+    assert "x-hf-authorization" not in images.requests[0].headers
     upload = qvq_at.requests_to("/upload")[0]
-    assert upload.headers.get("authorization") == f"Bearer {TOKEN}"
+    assert upload.headers.get("x-hf-authorization") == f"Bearer {TOKEN}"
+    assert "authorization" not in upload.headers
     assert upload.files == ["red.png"]
 
 

@@ -41,6 +41,10 @@ class SpaceAsleepError(space.SpaceAsleepError, ResponseStatusError):
     """Still asleep, starting or building at the wake limit (g4f: ResponseStatusError)."""
 
 
+class SpaceDownError(space.SpaceDownError, ResponseStatusError):
+    """Paused, crashed, failed to build or being deleted (g4f: ResponseStatusError)."""
+
+
 class SpaceAuthError(space.SpaceAuthError, MissingAuthError):
     """Private or gated Space (g4f: MissingAuthError)."""
 
@@ -74,6 +78,7 @@ G4F_CLASSES: dict[type[space.SpaceError], type[space.SpaceError]] = {
     space.SpaceLimitError: SpaceLimitError,
     space.SpaceConnectionError: SpaceConnectionError,
     space.SpaceAsleepError: SpaceAsleepError,
+    space.SpaceDownError: SpaceDownError,
     space.SpaceStatusError: SpaceStatusError,
     space.SpaceAuthError: SpaceAuthError,
     space.SpaceQuotaError: SpaceQuotaError,

@@ -2,8 +2,9 @@
 
 ``config`` discovers the app, ``files`` prepares uploads, ``queue`` and ``diff``
 follow a queued job, ``sse`` reads the stream, ``body`` reads bounded bodies,
-``http`` bounds, confines and types every request, ``limits`` names the
-bounds, ``text`` turns growing values into chunks, ``errors`` is the one
+``http`` bounds, confines and types every request (``cookies``: one call's
+jar, ``hub``: a Space's stage from Hugging Face's Hub, asked while waking,
+``wake``: the waiting), ``limits`` names the bounds, ``text`` turns growing values into chunks, ``errors`` is the one
 family of failures and ``redact`` keeps secrets out of messages and logs.
 Nothing here imports g4f (the providers add g4f's error types).
 """
@@ -13,6 +14,7 @@ from .errors import (
     SpaceAppError,
     SpaceAuthError,
     SpaceConnectionError,
+    SpaceDownError,
     SpaceError,
     SpaceInputError,
     SpaceLimitError,
@@ -36,6 +38,7 @@ __all__ = [
     "SpaceAppError",
     "SpaceAuthError",
     "SpaceConnectionError",
+    "SpaceDownError",
     "SpaceError",
     "SpaceInputError",
     "SpaceLimitError",

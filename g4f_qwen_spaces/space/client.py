@@ -219,12 +219,13 @@ def disagrees(error: SpaceError) -> bool:
     """Whether a refused join says the cached config is wrong (not: asleep, busy, unreachable).
 
     A protocol error or an HTTP error without a Hugging Face state (404, 422,
-    500…) may mean the app was re-wired; a status page, 503, a quota, a
-    refused token or a dead connection say nothing about the config.
+    500…) may mean the app was re-wired; a status page, a 502/503/504 (seen
+    while a Space starts), a quota, a refused token or a dead connection say
+    nothing about the config.
     """
     if isinstance(error, SpaceProtocolError):
         return True
-    return type(error) is SpaceStatusError and error.state is None and error.status != 503
+    return type(error) is SpaceStatusError and error.state is None and error.status not in (502, 503, 504)
 
 
 class Job:

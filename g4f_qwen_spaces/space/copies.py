@@ -20,6 +20,7 @@ from .errors import (
     SpaceAuthError,
     SpaceConnectionError,
     SpaceConnectTimeoutError,
+    SpaceDownError,
     SpaceError,
     SpaceInputError,
     SpaceQuotaError,
@@ -28,6 +29,7 @@ from .errors import (
     excerpt,
 )
 from .http import check_base_url
+from .hub import DOWN_STAGES
 from .limits import non_negative
 from .redact import check_header_value
 
@@ -48,8 +50,8 @@ __all__ = [
 MAX_COPIES = 16
 COOLDOWN_ENV = "G4F_QWEN_SPACES_COOLDOWN"
 DEFAULT_COOLDOWN = 60.0
-#: States of a status page that do not end by themselves: another copy may serve.
-_DOWN_STATES = frozenset({"paused", "runtime error"})
+#: States that do not end by themselves (a page's or the Hub's) -> how a reason says it.
+_DOWN_WORDS = dict(DOWN_STAGES.values())
 
 
 def parse_urls(raw: str, name: str = "") -> tuple[str, ...]:
@@ -147,12 +149,12 @@ COOLDOWN = CoolDown()
 
 def moves_on(error: BaseException) -> bool:
     """Whether a copy that failed so (before its answer started) should give way to the next."""
-    if isinstance(error, (SpaceConnectionError, SpaceConnectTimeoutError, SpaceAsleepError)):
+    if isinstance(error, (SpaceConnectionError, SpaceConnectTimeoutError, SpaceAsleepError, SpaceDownError)):
         return True
     if isinstance(error, (SpaceAuthError, SpaceQuotaError)):
         return True
     if isinstance(error, SpaceStatusError):
-        return error.status == 404 or error.state in _DOWN_STATES
+        return error.status == 404 or error.state in _DOWN_WORDS
     return False
 
 
@@ -165,8 +167,8 @@ def reason(error: SpaceError) -> str:
         return f"refused access{code}: an HF token is needed"
     if isinstance(error, SpaceStatusError) and error.status == 404:
         return "not found (404)"
-    if isinstance(error, SpaceStatusError) and error.state in _DOWN_STATES:
-        return "has a runtime error" if error.state == "runtime error" else f"is {error.state}"
+    if isinstance(error, SpaceStatusError) and error.state in _DOWN_WORDS:
+        return _DOWN_WORDS[error.state]
     text = str(error)
     url = error.url or ""
     for prefix in (f"The Space at {url} ", f"Cannot reach the Space at {url}: ", f"the Space at {url} "):

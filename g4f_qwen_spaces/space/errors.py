@@ -23,6 +23,7 @@ __all__ = [
     "SpaceConnectionError",
     "SpaceStatusError",
     "SpaceAsleepError",
+    "SpaceDownError",
     "SpaceAuthError",
     "SpaceQuotaError",
     "SpaceAppError",
@@ -51,15 +52,24 @@ class SpaceConnectionError(SpaceError):
 class SpaceStatusError(SpaceError):
     """The Space answered with an HTTP error, a redirect we refuse, or an HTML page.
 
-    ``state`` is the Space's state when Hugging Face's page named one
-    (``sleeping``, ``starting``, ``building``, ``paused``, ``runtime error``).
+    ``state`` is the Space's state when Hugging Face's page (or its Hub API)
+    named one (``sleeping``, ``starting``, ``building``, ``paused``,
+    ``runtime error``...); ``page`` is true when the answer was an HTML page
+    or a redirect to one instead of the app's API (a proxy speaking, not the app).
     """
 
     def __init__(
-        self, message: str, status: int | None = None, *, url: str | None = None, state: str | None = None
+        self,
+        message: str,
+        status: int | None = None,
+        *,
+        url: str | None = None,
+        state: str | None = None,
+        page: bool = False,
     ) -> None:
         super().__init__(message, status, url=url)
         self.state = state
+        self.page = page
 
 
 class SpaceAsleepError(SpaceStatusError):
@@ -76,6 +86,27 @@ class SpaceAsleepError(SpaceStatusError):
     ) -> None:
         super().__init__(message, status, url=url, state=state)
         self.elapsed = elapsed
+
+
+class SpaceDownError(SpaceStatusError):
+    """The Space will not serve by itself: paused, crashed, failed to build, being deleted.
+
+    ``state`` says which; ``stage`` is the Hub's word for it (``PAUSED``,
+    ``RUNTIME_ERROR``...) when the Hub was asked. Nobody but its owner can
+    bring it back, so waiting is pointless: a copy of it can serve instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        *,
+        url: str | None = None,
+        state: str | None = None,
+        stage: str | None = None,
+    ) -> None:
+        super().__init__(message, status, url=url, state=state)
+        self.stage = stage
 
 
 class SpaceAuthError(SpaceError):

@@ -2,9 +2,13 @@
 
 Everything that leaves the process for a Space goes through :class:`SpaceHTTP`:
 
-* the HF token is attached only to requests for the Space's own origin;
-  redirects are followed by hand and only within that origin (or to Hugging
-  Face's own site, read for the Space's state and never sent the token);
+* the HF token is attached only to requests for the Space's own origin,
+  and only when that is on ``hf.space`` (as ``X-HF-Authorization``, which
+  Hugging Face's proxy reads and strips: the app never sees it; see
+  :mod:`.hub`); redirects are followed by hand and only within that origin
+  (or to Hugging Face's own site, read for the Space's state and never sent
+  the token);
+* cookies live for one call and for the Space's origin only (:mod:`.cookies`);
 * every request gets what is left of the call's total deadline (the
   caller's ``timeout`` or :func:`~.limits.default_deadline`) and a stall
   (socket read) timeout, so nothing waits forever;
@@ -18,16 +22,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
 from .body import ACCEPT_ENCODING, Body, read_body
+from .cookies import OriginCookieJar
 from .errors import (
     SpaceAuthError,
     SpaceConnectionError,
     SpaceConnectTimeoutError,
+    SpaceDownError,
     SpaceError,
     SpaceInputError,
     SpaceProtocolError,
@@ -36,6 +42,7 @@ from .errors import (
     SpaceTimeoutError,
     excerpt,
 )
+from .hub import HUB_TIMEOUT, down_advice, fetch_stage, is_hf_space, token_headers
 from .limits import Limits, default_deadline, optional_seconds
 from .redact import check_header_value, register_secret, release_secret
 
@@ -58,14 +65,22 @@ MAX_REDIRECTS = 5
 STATUS_HOSTS = ("huggingface.co",)
 STATUS_SCHEME = "https"
 
-#: Words of Hugging Face's status pages -> the state, and how a message says it.
+#: Words of Hugging Face's pages -> the state, and how a message says it. The
+#: first two are real texts (a crashed Space answers every path with 503 and
+#: the first, as plain text; a starting one shows "Preparing Space"); the
+#: others are kept for pages that name a state outright.
+_IN_ERROR = "your space is in error"
 _SPACE_STATES = (
-    ("runtime error", "has a runtime error"),
-    ("building", "is building"),
-    ("paused", "is paused"),
-    ("sleeping", "is sleeping"),
-    ("starting", "is starting"),
+    (_IN_ERROR, "runtime error", "has a runtime error"),
+    ("preparing space", "starting", "is starting"),
+    ("runtime error", "runtime error", "has a runtime error"),
+    ("building", "building", "is building"),
+    ("paused", "paused", "is paused"),
+    ("sleeping", "sleeping", "is sleeping"),
+    ("starting", "starting", "is starting"),
 )
+#: States of a page that only the Space's owner can end: fail at once.
+DOWN_PAGE_STATES = frozenset({"paused", "runtime error"})
 #: Failures that mean "the bytes were not what the protocol promised".
 _DATA_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError)
 
@@ -165,6 +180,7 @@ class SpaceHTTP:
         if proxy:
             check_header_value(proxy, "The proxy URL")
         self._origin = origin_of(self.base_url)
+        self.on_hf_space = is_hf_space(self.base_url)
         self._token = token or None
         self.proxy = proxy or None
         self.stall_timeout = optional_seconds(stall_timeout, "stall_timeout") or DEFAULT_STALL_TIMEOUT
@@ -182,9 +198,8 @@ class SpaceHTTP:
 
     async def __aenter__(self) -> Any:  # Self: subclasses are returned as themselves
         self._session = aiohttp.ClientSession(
-            # Gradio answers plain JSON and SSE; no cookies are needed and
-            # none are kept across calls.
-            cookie_jar=aiohttp.DummyCookieJar(),
+            # A replicated Space routes by cookie: this call's, its origin's only.
+            cookie_jar=OriginCookieJar(self._origin),
             # We decompress ourselves, in bounded steps (see .body).
             auto_decompress=False,
             headers={"Accept-Encoding": ACCEPT_ENCODING},
@@ -236,9 +251,18 @@ class SpaceHTTP:
 
     def _headers(self, url: str, headers: dict[str, str] | None) -> dict[str, str]:
         result = dict(headers or {})
-        if self._token and origin_of(url) == self._origin:
-            result["Authorization"] = f"Bearer {self._token}"
+        if origin_of(url) == self._origin:
+            result.update(token_headers(url, self._token))
         return result
+
+    async def hub_stage(self) -> str | None:
+        """The Space's stage from the Hub; ``None`` off ``hf.space`` or when the Hub cannot say."""
+        left = self.deadline - time.monotonic()
+        if not self.on_hf_space or left <= 0.05:
+            return None
+        return await fetch_stage(
+            self.session, self.base_url, token=self._token, proxy=self.proxy, seconds=min(HUB_TIMEOUT, left)
+        )
 
     def same_origin(self, url: str) -> bool:
         return origin_of(url) == self._origin
@@ -317,13 +341,15 @@ class SpaceHTTP:
     async def _status_page(self, response: aiohttp.ClientResponse) -> None:
         """We were sent to Hugging Face's page for the Space: report its state, never its body."""
         body = await self.read_error_body(response)
-        state, text = _space_state(body) or (None, "is not serving its app")
-        raise SpaceStatusError(
-            f"The Space at {self.base_url} {text} (redirected to its Hugging Face page)",
-            response.status,
-            url=self.base_url,
-            state=state,
-        )
+        state, text = _space_state(body, True) or (None, "is not serving its app")
+        self._raise_state(f"The Space at {self.base_url} {text} (redirected to its Hugging Face page)",
+                          response.status, state)
+
+    def _raise_state(self, message: str, status: int, state: str | None) -> NoReturn:
+        """A page (Hugging Face's or a proxy's) instead of the app: down, or perhaps on its way up."""
+        if state in DOWN_PAGE_STATES:
+            raise SpaceDownError(f"{message}; {down_advice(self.url_hint)}", status, url=self.base_url, state=state)
+        raise SpaceStatusError(message, status, url=self.base_url, state=state, page=True)
 
     def map_error(self, error: BaseException, stream: bool = False) -> BaseException:
         """The one mapping into the :class:`SpaceError` family (others, e.g. cancellation, unchanged)."""
@@ -421,20 +447,13 @@ class SpaceHTTP:
         detail = _json_detail(body)
         where = self.base_url
         if status in (401, 403):
-            raise SpaceAuthError(
-                f"The Space at {where} refused access ({status}): it is private or gated, "
-                "so an HF token is needed (pass api_key=\"hf_...\")",
-                status,
-                url=where,
-            )
+            if self.on_hf_space:
+                why = 'it is private or gated, so an HF token is needed (pass api_key="hf_...")'
+            else:  # the token would not help: it never goes there
+                why = "an HF token (api_key) is sent only to Spaces on hf.space, never to this host"
+            raise SpaceAuthError(f"The Space at {where} refused access ({status}): {why}", status, url=where)
         if status == 404:
-            hint = f", or set {self.url_hint} to a working copy" if self.url_hint else ""
-            raise SpaceStatusError(
-                f"Not found (404) at {response.url.with_query(None)}: the Space may be gone or "
-                f"renamed; duplicate it on Hugging Face{hint}",
-                status,
-                url=where,
-            )
+            raise SpaceStatusError(self._not_found(response, body), status, url=where)
         if status == 429 or (status == 503 and "queue is full" in detail.lower()):
             wait = _retry_after(response)
             hint = f"; retry after {wait:g} s" if wait is not None else ""
@@ -445,18 +464,27 @@ class SpaceHTTP:
                 url=where,
             )
         html = _looks_like_html(response, body)
-        known = _space_state(body) if html else None
+        known = _space_state(body, html)
         if known:
-            raise SpaceStatusError(f"The Space at {where} {known[1]} ({status})", status, url=where, state=known[0])
+            self._raise_state(f"The Space at {where} {known[1]} ({status})", status, known[0])
         if html:
             raise SpaceStatusError(
                 f"The Space at {where} answered {status} with an HTML page instead of its API",
                 status,
                 url=where,
+                page=True,
             )
         raise SpaceStatusError(
             f"The Space at {where} answered {status}: {excerpt(detail or body, 160)}", status, url=where
         )
+
+    def _not_found(self, response: aiohttp.ClientResponse, body: str) -> str:
+        """A 404's message: Hugging Face's HTML 404 without a token may hide a private Space."""
+        at = f"Not found (404) at {response.url.with_query(None)}"
+        hint = f", or set {self.url_hint} to a working copy" if self.url_hint else ""
+        if self.on_hf_space and not self._token and _looks_like_html(response, body):
+            return f'{at}: the Space may be private (pass api_key="hf_...") or gone; duplicate it on Hugging Face{hint}'
+        return f"{at}: the Space may be gone or renamed; duplicate it on Hugging Face{hint}"
 
     async def json(self, response: aiohttp.ClientResponse, what: str, limit: int | None = None) -> Any:
         """The JSON body of a 200 answer (at most ``limit`` bytes), or a protocol error."""
@@ -474,9 +502,8 @@ class SpaceHTTP:
     def check_html(self, response: aiohttp.ClientResponse, body: str) -> None:
         """A 200 HTML page where JSON was expected: the Space is not serving its app."""
         if _looks_like_html(response, body):
-            state, text = _space_state(body) or (None, "is not serving its app")
-            where = self.base_url
-            raise SpaceStatusError(f"The Space at {where} {text}", response.status, url=where, state=state)
+            state, text = _space_state(body, True) or (None, "is not serving its app")
+            self._raise_state(f"The Space at {self.base_url} {text}", response.status, state)
 
 
 def decode_json_body(body: str, context: str, url: str | None = None) -> Any:
@@ -497,12 +524,15 @@ def _looks_like_html(response: aiohttp.ClientResponse, body: str) -> bool:
     )
 
 
-def _space_state(body: str) -> tuple[str, str] | None:
-    """(state, how a message says it) from a Hugging Face status page, if it names one."""
+def _space_state(body: str, html: bool) -> tuple[str, str] | None:
+    """(state, how a message says it) from a Hugging Face page, if it names one.
+
+    Only an HTML page is read for words, except the crashed Space's plain-text 503.
+    """
     lowered = body.lower()
-    for marker, text in _SPACE_STATES:
-        if marker in lowered:
-            return marker, text
+    for marker, state, text in _SPACE_STATES:
+        if (html or marker == _IN_ERROR) and marker in lowered:
+            return state, text
     return None
 
 
