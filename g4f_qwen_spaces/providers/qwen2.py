@@ -11,7 +11,7 @@ from .messages import check_messages, split_chat
 __all__ = ["Qwen_Qwen_2_72B"]
 
 #: (query, earlier turns as (user, assistant) pairs, system prompt)
-Chat = tuple[str, list[tuple[str | None, str | None]], str | None]
+Chat = tuple[str, list[tuple[str, str]], str | None]
 
 
 class Qwen_Qwen_2_72B(GradioSpaceProvider):
