@@ -12,6 +12,7 @@ from .config import CONFIG_CACHE, Component, Endpoint, SpaceConfig
 from .errors import (
     SpaceAppError,
     SpaceAuthError,
+    SpaceChangedError,
     SpaceConnectionError,
     SpaceError,
     SpaceInputError,
@@ -39,6 +40,7 @@ __all__ = [
     "SpaceError",
     "SpaceInputError",
     "SpaceLimitError",
+    "SpaceChangedError",
     "SpaceProtocolError",
     "SpaceQuotaError",
     "SpaceStatusError",
