@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .errors import (
     SpaceAsleepError,
     SpaceAuthError,
+    SpaceChangedError,
     SpaceConnectionError,
     SpaceConnectTimeoutError,
     SpaceError,
@@ -149,8 +150,8 @@ def moves_on(error: BaseException) -> bool:
     """Whether a copy that failed so (before its answer started) should give way to the next."""
     if isinstance(error, (SpaceConnectionError, SpaceConnectTimeoutError, SpaceAsleepError)):
         return True
-    if isinstance(error, (SpaceAuthError, SpaceQuotaError)):
-        return True
+    if isinstance(error, (SpaceAuthError, SpaceQuotaError, SpaceChangedError)):
+        return True  # a changed app: nothing was sent, another copy may still serve it
     if isinstance(error, SpaceStatusError):
         return error.status == 404 or error.state in _DOWN_STATES
     return False
@@ -165,6 +166,8 @@ def reason(error: SpaceError) -> str:
         return f"refused access{code}: an HF token is needed"
     if isinstance(error, SpaceStatusError) and error.status == 404:
         return "not found (404)"
+    if isinstance(error, SpaceChangedError):
+        return excerpt(f"its app changed: {'; '.join(error.differences)}", 160)
     if isinstance(error, SpaceStatusError) and error.state in _DOWN_STATES:
         return "has a runtime error" if error.state == "runtime error" else f"is {error.state}"
     text = str(error)
