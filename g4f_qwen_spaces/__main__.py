@@ -84,8 +84,7 @@ def _compare(provider: Any, url: str, config: Any) -> Report:
     from .space.shape import EndpointShape, advice
 
     shape = getattr(provider, "shape", None)
-    if not isinstance(shape, EndpointShape) or not shape.api_name:  # another plugin's provider
-        shape = EndpointShape(provider.api_name, (), ())
+    if not isinstance(shape, EndpointShape) or not shape.api_name:  # a subclass without a shape
         try:
             endpoint = config.endpoint(provider.api_name)
         except SpaceError as error:

@@ -159,3 +159,20 @@ async def test_a_changed_first_copy_gives_way_to_a_working_one(fault_factory, mo
     outcome = await run(cooldown=0)
     assert outcome.error is None and outcome.text == "Hello world"
     assert changed.paths() == ["/config"]
+
+
+def test_the_doctor_compares_a_provider_without_a_shape_by_its_api_name():
+    """A subclass of ours that declares only ``api_name``: found or not, as before shapes."""
+    from g4f_qwen_spaces.__main__ import _compare
+
+    class Bare:
+        api_name, url_env = "generate", "X_URL"
+
+    config = SpaceConfig.parse("http://s", copy.deepcopy(CONFIG))
+    assert _compare(Bare, "http://s", config) == {
+        "url": "http://s", "ok": True, "gradio": "5.49.1", "endpoint": "generate (fn_index 1)"}
+    Bare.api_name = "predict"
+    assert _compare(Bare, "http://s", config) == {
+        "url": "http://s", "ok": False, "gradio": "5.49.1",
+        "error": "SpaceProtocolError: The Space at http://s has no endpoint named 'predict' "
+                 "(api_names found: clear, generate)"}
