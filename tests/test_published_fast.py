@@ -8,8 +8,11 @@ join; the real-server half is tests/published/.
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from g4f.errors import ResponseError
 
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
@@ -176,3 +179,44 @@ def test_the_doctor_compares_a_provider_without_a_shape_by_its_api_name():
         "url": "http://s", "ok": False, "gradio": "5.49.1",
         "error": "SpaceProtocolError: The Space at http://s has no endpoint named 'predict' "
                  "(api_names found: clear, generate)"}
+
+
+KINDS = st.sampled_from(["image", "textbox", "markdown", "chatbot", "state", "json", "number", "unknown"])
+
+
+@st.composite
+def configs(draw):
+    """A QVQ-like config whose one endpoint has any name and any input and output kinds."""
+    inputs = draw(st.lists(KINDS, max_size=4))
+    outputs = draw(st.lists(KINDS, max_size=3))
+    components = [{"id": i + 1, "type": kind, "props": {}} for i, kind in enumerate(inputs + outputs)]
+    ids = [c["id"] for c in components]
+    name = draw(st.sampled_from(["generate", "/generate", "predict", None, ""]))
+    dependency = {"id": 0, "targets": [[99, "click"]], "inputs": ids[:len(inputs)],
+                  "outputs": ids[len(inputs):], "api_name": name}
+    return SpaceConfig.parse("http://s", {"version": "5.9.1", "components": components,
+                                          "dependencies": [dependency]}), inputs, outputs, name
+
+
+@settings(max_examples=int(os.environ.get("G4FQS_HYPOTHESIS_EXAMPLES", "300")), deadline=None, database=None)
+@given(configs())
+def test_differences_agree_with_a_plain_comparison(drawn):
+    config, inputs, outputs, name = drawn
+    shape = Qwen_QVQ_72B.shape
+    differences = shape.differences(config)
+    served = name in ("generate", "/generate")
+    fits = served and len(inputs) == 2 and inputs[0] == "image" and inputs[1] == "textbox" \
+        and outputs in (["markdown"], ["textbox"])
+    assert (differences == []) == fits
+    assert all(d and "\n" not in d and len(d) < 300 for d in differences)
+    if not served:
+        assert len(differences) == 1 and differences[0].startswith("no endpoint named 'generate'")
+    if fits:
+        assert shape.resolve(config).inputs[0].type == "image"
+    else:
+        with pytest.raises(SpaceChangedError) as caught:
+            shape.resolve(config, "X_URL")
+        assert caught.value.differences == differences
+        assert str(caught.value) == (f"The Space at http://s changed its app: {'; '.join(differences)}. "
+                                     f"Needed: {shape.describe()}. Set X_URL to a copy that still serves it "
+                                     "(a duplicate made before the change), or report it to g4f-qwen-spaces")
