@@ -18,9 +18,10 @@ from g4f_qwen_spaces.__main__ import main
 from g4f_qwen_spaces.providers.errors import G4F_CLASSES
 from g4f_qwen_spaces.space import SpaceChangedError
 from tests.faultserver import run
+from tests.servers import PUBLISHED
 
-CHANGED = ("qvq_published", "5.9.1", ("--inputs", "textbox,textbox", "--output", "textbox"))
-QWEN2 = ("qwen2_published", "4.32.1", ("--default-system", "Answer as a lighthouse keeper would."))
+CHANGED = ("qvq_published", PUBLISHED["qvq"], ("--inputs", "textbox,textbox", "--output", "textbox"))
+QWEN2 = ("qwen2_published", PUBLISHED["qwen2"], ("--default-system", "Answer as a lighthouse keeper would."))
 SPECS = [CHANGED, QWEN2]
 
 NEEDS = "generate(image, textbox) → markdown or textbox"

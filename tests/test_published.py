@@ -24,13 +24,14 @@ from g4f_qwen_spaces.providers.errors import G4F_CLASSES
 from g4f_qwen_spaces.space import SpaceAppError, SpaceClient, SpaceQuotaError
 from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
 from tests.faultserver import check_error, run
+from tests.servers import PUBLISHED
 from tests.support import http
 from tests.test_wording import ZEROGPU
 
 PUBLISHED_SYSTEM = "Answer as a lighthouse keeper would."
 OURS_SYSTEM = "Reply in the voice of a ship's cook."
-QWEN2 = ("qwen2_published", "4.32.1", ("--default-system", PUBLISHED_SYSTEM))
-QVQ = ("qvq_published", "5.9.1", ())
+QWEN2 = ("qwen2_published", PUBLISHED["qwen2"], ("--default-system", PUBLISHED_SYSTEM))
+QVQ = ("qvq_published", PUBLISHED["qvq"], ())
 API_CLOSED = ("qwen2_space", "4", ("--api-closed", "--default-system", OURS_SYSTEM))
 SPECS = [QWEN2, QVQ, API_CLOSED]
 
