@@ -67,14 +67,37 @@ async def _probe(provider: Any, timeout: float) -> Report:
 
 
 async def _probe_url(provider: Any, url: str, timeout: float) -> Report:
+    """Read one copy's live config and compare its endpoint with what the provider needs."""
     from .space import SpaceClient
 
     try:
         async with SpaceClient(url, timeout=timeout, url_hint=provider.url_env) as client:
             config = await client.config(refresh=True)
-            endpoint = config.endpoint(provider.api_name)
     except Exception as error:  # noqa: BLE001 - reported, not raised
         return {"url": url, "ok": False, "error": f"{type(error).__name__}: {error}"}
+    return _compare(provider, url, config)
+
+
+def _compare(provider: Any, url: str, config: Any) -> Report:
+    """The copy's report: its endpoint, or exactly what differs and what a user can do."""
+    from .space.errors import SpaceError
+    from .space.shape import EndpointShape, advice
+
+    shape = getattr(provider, "shape", None)
+    if not isinstance(shape, EndpointShape) or not shape.api_name:  # a subclass without a shape
+        try:
+            endpoint = config.endpoint(provider.api_name)
+        except SpaceError as error:
+            return {"url": url, "ok": False, "gradio": config.version, "error": f"{type(error).__name__}: {error}"}
+    else:
+        try:
+            endpoint = shape.resolve(config, provider.url_env)
+        except SpaceError as error:
+            return {
+                "url": url, "ok": False, "gradio": config.version, "needs": shape.describe(),
+                "differences": list(getattr(error, "differences", [])), "advice": advice(provider.url_env),
+                "error": f"{type(error).__name__}: {error}",
+            }
     return {"url": url, "ok": True, "gradio": config.version,
             "endpoint": f"{endpoint.api_name} (fn_index {endpoint.fn_index})"}
 
@@ -154,6 +177,12 @@ def _print(report: Report) -> None:
                     print(f"    copy         {copy['url']}")
                 if copy.get("ok"):
                     print(f"                 Gradio {copy['gradio']}, endpoint {copy['endpoint']}")
+                elif "differences" in copy:
+                    print(f"                 NOT OK: the app changed (Gradio {copy['gradio']})")
+                    print(f"                 needed: {copy['needs']}")
+                    for difference in copy["differences"]:
+                        print(f"                   - {difference}")
+                    print(f"                 what you can do: {copy['advice']}")
                 else:
                     print(f"                 NOT OK: {copy.get('error')}")
     print("\nall good" if report["ok"] else "\nproblems found")

@@ -54,6 +54,7 @@ __all__ = [
     "PREFIX",
     "CONFIG",
     "QWEN2_CONFIG",
+    "QWEN2_DEFAULT_SYSTEM",
     "Recorded",
     "HANG",
     "RESET",
@@ -108,23 +109,41 @@ CONFIG: dict = {
     ],
 }
 
-#: The Qwen2 Space shape on Gradio 5 (tuples chatbot).
+#: The default system prompt of the fault server's Qwen2 config: distinctive, so
+#: a test of "the Space's default, read from the Space" fails if we send our own.
+QWEN2_DEFAULT_SYSTEM = "You are a lighthouse keeper (the fault server's default)."
+
+#: The Qwen2 Space as published (Gradio 4.32.1; /work/shared/NOTES.md, "The two
+#: Spaces"), trimmed to what a client reads from a real 4.32.1 server's /config:
+#: no api_prefix; fn 0 textbox.submit -> model_chat (auto-named), fn 1 the Send
+#: button's model_chat ("model_chat_1"), fn 2 clear_session, fn 3
+#: modify_system_session; inputs [textbox, chatbot, system_state] where
+#: system_state (8) is a hidden Textbox; outputs [textbox, chatbot, system_input].
 QWEN2_CONFIG: dict = {
-    "version": "5.49.1",
+    "version": "4.32.1",
     "mode": "blocks",
     "protocol": "sse_v3",
-    "api_prefix": PREFIX,
     "enable_queue": True,
+    "show_error": False,
+    "max_file_size": None,
     "components": [
-        {"id": 1, "type": "textbox", "props": {"value": "You are a helpful assistant."}},
-        {"id": 2, "type": "state", "props": {}},
-        {"id": 3, "type": "chatbot", "props": {"type": "tuples"}},
-        {"id": 4, "type": "textbox", "props": {"value": ""}},
-        {"id": 5, "type": "button", "props": {}},
+        {"id": 4, "type": "textbox", "props": {"value": QWEN2_DEFAULT_SYSTEM, "label": "System", "visible": True}},
+        {"id": 7, "type": "button", "props": {"value": "🛠️ Set system prompt and clear history"}},
+        {"id": 8, "type": "textbox", "props": {"value": QWEN2_DEFAULT_SYSTEM, "visible": False}},
+        {"id": 10, "type": "chatbot", "props": {"value": [], "label": "qwen2-72B-instruct", "visible": True}},
+        {"id": 11, "type": "textbox", "props": {"label": "Input", "visible": True}},
+        {"id": 13, "type": "button", "props": {"value": "🧹 Clear history"}},
+        {"id": 14, "type": "button", "props": {"value": "🚀 Send"}},
     ],
     "dependencies": [
-        {"id": 0, "targets": [[5, "click"]], "inputs": [4, 3, 2], "outputs": [4, 3, 1],
-         "api_name": "model_chat", "queue": True, "types": {"generator": True, "cancel": False}},
+        {"id": 0, "targets": [[11, "submit"]], "inputs": [11, 10, 8], "outputs": [11, 10, 4],
+         "api_name": "model_chat", "queue": True, "types": {"continuous": False, "generator": True}},
+        {"id": 1, "targets": [[14, "click"]], "inputs": [11, 10, 8], "outputs": [11, 10, 4],
+         "api_name": "model_chat_1", "queue": True, "types": {"continuous": False, "generator": True}},
+        {"id": 2, "targets": [[13, "click"]], "inputs": [], "outputs": [11, 10],
+         "api_name": "clear_session", "queue": True, "types": {"continuous": False, "generator": False}},
+        {"id": 3, "targets": [[7, "click"]], "inputs": [4], "outputs": [8, 4, 10],
+         "api_name": "modify_system_session", "queue": True, "types": {"continuous": False, "generator": False}},
     ],
 }
 

@@ -36,6 +36,7 @@ from tests.support import (
 __all__ = [
     "GRADIO",
     "PINS",
+    "PUBLISHED",
     "APPS_DIR",
     "REPO_ROOT",
     "resolve_version",
@@ -54,12 +55,20 @@ APPS_DIR = Path(__file__).resolve().parent / "apps"
 #: major -> exact version tested
 GRADIO = {"4": "4.44.1", "5": "5.49.1", "6": "6.31.0"}
 
+#: the versions the two real Spaces declare (``sdk_version`` in their README):
+#: Qwen/Qwen2-72B-Instruct 4.32.1, Qwen/QVQ-72B-preview 5.9.1 (its 2024 app);
+#: only the "published" apps run on them (tests/test_published.py)
+PUBLISHED = {"qwen2": "4.32.1", "qvq": "5.9.1"}
+
 #: extra requirements installed next to gradio (4.44.1 does not run on today's
 #: PyPI resolution without them, see /work/shared/GRADIO_PROTOCOL.md §0)
 PINS = {
     "4.44.1": ["huggingface_hub<1.0", "fastapi==0.115.0", "pydantic==2.10.6"],
     "5.49.1": [],
     "6.31.0": [],
+    # /work/shared/NOTES.md, "Installing the Spaces' own Gradio versions"
+    "4.32.1": ["huggingface_hub<0.26", "fastapi==0.111.0", "pydantic<2.11", "starlette<0.38"],
+    "5.9.1": ["huggingface_hub<0.28", "pydantic<2.11"],
 }
 
 START_TIMEOUT = 120.0

@@ -26,6 +26,7 @@ from ..space.files import ImageFile
 from ..space.limits import default_deadline, optional_seconds
 from ..space.queue import Completed, Generating
 from ..space.redact import check_header_value
+from ..space.shape import EndpointShape
 from ..space.wake import Waker
 from ..space.wake import wake_limit as wake_limit_seconds  # the name is also a parameter
 from .cache import config_store
@@ -61,7 +62,10 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
     # Declared by each Space provider.
     url: str = ""
     url_env: str = ""  #: environment variable that replaces ``url``
-    api_name: str = ""  #: the Gradio endpoint, found in the Space's config
+    api_name: str = ""  #: the Gradio endpoint, found in the Space's config (``shape.api_name``)
+    #: the endpoint as this provider needs it: its name and the kinds of its
+    #: inputs and outputs, compared with the live config by the call and the doctor
+    shape: EndpointShape = EndpointShape("", (), ())
     accepts_images = False
 
     # -- what subclasses implement ------------------------------------------
@@ -236,7 +240,7 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         if sources:
             item, name = sources[0]
             image = await load_image(item, name, client)
-        config, endpoint = await client.endpoint(cls.api_name)
+        config, endpoint = await client.endpoint(cls.shape)
         if image is not None and config.max_file_size and len(image.data) > config.max_file_size:
             raise SpaceInputError(
                 f"The image is {len(image.data):,} bytes; the Space accepts at most "

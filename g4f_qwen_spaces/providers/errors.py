@@ -65,6 +65,10 @@ class SpaceLimitError(space.SpaceLimitError, ResponseError):
     """Over a size bound (g4f: ResponseError)."""
 
 
+class SpaceChangedError(space.SpaceChangedError, ResponseError):
+    """The Space's app changed: the endpoint is gone or different (g4f: ResponseError)."""
+
+
 class SpaceTimeoutError(space.SpaceTimeoutError, G4FTimeoutError):
     """Stall or deadline (g4f: TimeoutError)."""
 
@@ -76,6 +80,7 @@ class SpaceInputError(space.SpaceInputError, G4FError):
 #: Space kind -> its g4f-typed class (most specific kinds first).
 G4F_CLASSES: dict[type[space.SpaceError], type[space.SpaceError]] = {
     space.SpaceLimitError: SpaceLimitError,
+    space.SpaceChangedError: SpaceChangedError,
     space.SpaceConnectionError: SpaceConnectionError,
     space.SpaceAsleepError: SpaceAsleepError,
     space.SpaceDownError: SpaceDownError,

@@ -44,32 +44,57 @@ def content_text(message: dict[str, Any]) -> str:
     return str(to_string(message.get("content")))
 
 
-def split_chat(messages: list[dict[str, Any]]) -> tuple[str, list[tuple[str | None, str | None]], str | None]:
+def split_chat(messages: list[dict[str, Any]]) -> tuple[str, list[tuple[str, str]], str | None]:
     """Split a conversation into (query, earlier turns as pairs, system prompt).
 
-    The query is the last user message; turns before it become
-    ``(user, assistant)`` pairs (consecutive messages of one role are joined
-    with a newline); system/developer messages joined are the system prompt,
-    ``None`` when there are none.
+    The Space hands every ``(user, assistant)`` pair to its model unchanged,
+    and the model refuses a turn without text, so every pair has text on both
+    sides. The rule, applied in this order:
+
+    1. system/developer messages, wherever they are, are the system prompt
+       (their texts joined with a newline); ``None`` when none has text, so
+       the Space's own default applies;
+    2. messages without text (empty, whitespace only, image parts only) are
+       left out;
+    3. consecutive messages of one role are joined with a newline into one
+       turn (so two user messages in a row are one question); every role
+       but ``user`` (and the system roles) counts as the assistant's;
+    4. assistant turns before the first user turn (a greeting) are left out:
+       the history has no place for an answer to nothing;
+    5. the last turn is the query and must be the user's; the turns before
+       it are the pairs.
+
+    No user text is lost: the pairs' user sides and the query, joined with
+    newlines, are every user message with text, in order.
     """
-    if messages[-1]["role"] != "user":
-        raise SpaceInputError(
-            f"The last message must be the user's question (it is {messages[-1]['role']!r})"
-        )
-    system = [content_text(m) for m in messages if m["role"] in SYSTEM_ROLES]
-    turns = [m for m in messages[:-1] if m["role"] not in SYSTEM_ROLES]
-    pairs: list[tuple[str | None, str | None]] = []
-    user: list[str] = []
-    assistant: list[str] = []
-    for message in turns:
+    system = [text for m in messages if m["role"] in SYSTEM_ROLES if (text := content_text(m)).strip()]
+    turns = _turns(messages)
+    while turns and turns[0][0] != "user":
+        turns.pop(0)
+    if not turns:
+        last = next((m["role"] for m in reversed(messages) if m["role"] not in SYSTEM_ROLES), "user")
+        if last != "user":
+            raise SpaceInputError(f"The last message must be the user's question (it is {last!r})")
+        raise SpaceInputError("No user message has text: the Space needs something to answer")
+    role, query = turns[-1]
+    if role != "user":
+        raise SpaceInputError(f"The last message must be the user's question (it is {role!r})")
+    pairs = [(turns[i][1], turns[i + 1][1]) for i in range(0, len(turns) - 1, 2)]
+    return query, pairs, ("\n".join(system) if system else None)
+
+
+def _turns(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(role, text) of the conversation's messages with text, one role's run joined."""
+    turns: list[tuple[str, str]] = []
+    for message in messages:
+        if message["role"] in SYSTEM_ROLES:
+            continue
+        role = "user" if message["role"] == "user" else "assistant"
         text = content_text(message)
-        if message["role"] == "user":
-            if assistant:
-                pairs.append(("\n".join(user) if user else None, "\n".join(assistant)))
-                user, assistant = [], []
-            user.append(text)
+        if not text.strip():
+            continue
+        if turns and turns[-1][0] == role:
+            turns[-1] = (role, turns[-1][1] + "\n" + text)
         else:
-            assistant.append(text)
-    if user or assistant:
-        pairs.append(("\n".join(user) if user else None, "\n".join(assistant) if assistant else None))
-    return content_text(messages[-1]), pairs, ("\n".join(system) if system else None)
+            turns.append((role, text))
+    return turns

@@ -6,6 +6,7 @@ from typing import Any
 from g4f.providers.helper import format_prompt
 
 from ..space.config import Endpoint, SpaceConfig
+from ..space.shape import EndpointShape
 from .base import GradioSpaceProvider
 from .messages import check_messages
 
@@ -18,7 +19,10 @@ class Qwen_QVQ_72B(GradioSpaceProvider):
     label = "Qwen QVQ-72B"
     url = "https://qwen-qvq-72b-preview.hf.space"
     url_env = "G4F_QWEN_QVQ_72B_URL"
-    api_name = "generate"
+    #: the 2024 app's ``generate(image, text)``; the answer's component kind is
+    #: not in the public evidence, so a Markdown or a Textbox will do
+    shape = EndpointShape("generate", inputs=(("image",), ("textbox",)), outputs=(("markdown", "textbox"),))
+    api_name = shape.api_name
     accepts_images = True
 
     default_model = "qwen-qvq-72b-preview"
@@ -35,12 +39,7 @@ class Qwen_QVQ_72B(GradioSpaceProvider):
     def build_data(
         cls, request: str, config: SpaceConfig, endpoint: Endpoint, image: dict[str, Any] | None
     ) -> list[Any]:
-        data: list[Any] = [None] * len(endpoint.inputs)
-        text_slot = next((i for i, c in enumerate(endpoint.inputs) if c.type == "textbox"), 1)
-        image_slot = next((i for i, c in enumerate(endpoint.inputs) if c.type == "image"), 0)
-        data[text_slot] = request
-        data[image_slot] = image
-        return data
+        return [image, request]  # the order of ``shape.inputs``, checked before
 
     @classmethod
     def answer_node(cls, values: list[Any], endpoint: Endpoint) -> Any:

@@ -5,13 +5,14 @@ from typing import Any
 
 from ..space.chat import answer_node, chatbot_format, history_value
 from ..space.config import Endpoint, SpaceConfig
+from ..space.shape import EndpointShape
 from .base import GradioSpaceProvider
 from .messages import check_messages, split_chat
 
 __all__ = ["Qwen_Qwen_2_72B"]
 
 #: (query, earlier turns as (user, assistant) pairs, system prompt)
-Chat = tuple[str, list[tuple[str | None, str | None]], str | None]
+Chat = tuple[str, list[tuple[str, str]], str | None]
 
 
 class Qwen_Qwen_2_72B(GradioSpaceProvider):
@@ -24,7 +25,14 @@ class Qwen_Qwen_2_72B(GradioSpaceProvider):
     label = "Qwen Qwen-2.72B"
     url = "https://qwen-qwen2-72b-instruct.hf.space"
     url_env = "G4F_QWEN_QWEN_2_72B_URL"
-    api_name = "model_chat"
+    #: the published app's ``model_chat`` (``textbox.submit``, auto-named):
+    #: query, history, system prompt (a hidden Textbox; a State is the server's)
+    shape = EndpointShape(
+        "model_chat",
+        inputs=(("textbox",), ("chatbot",), ("textbox", "state")),
+        outputs=(("textbox",), ("chatbot",), ("textbox", "state")),
+    )
+    api_name = shape.api_name
     supports_message_history = True
 
     default_model = "qwen-qwen2-72b-instruct"
@@ -40,31 +48,14 @@ class Qwen_Qwen_2_72B(GradioSpaceProvider):
         cls, request: Chat, config: SpaceConfig, endpoint: Endpoint, image: dict[str, Any] | None
     ) -> list[Any]:
         query, pairs, system = request
-        query_in, history_in, system_in = _slots(endpoint)
-        data: list[Any] = [None] * len(endpoint.inputs)
-        data[query_in] = query
-        chatbot = endpoint.inputs[history_in]
-        data[history_in] = history_value(pairs, chatbot_format(chatbot, config.major))
-        system_component = endpoint.inputs[system_in]
-        if not system_component.is_state:  # a State slot is the server's: send null
-            data[system_in] = system if system is not None else system_component.default
-        return data
+        # the order of ``shape.inputs``, checked before
+        _, chatbot, system_component = endpoint.inputs
+        history = history_value(pairs, chatbot_format(chatbot, config.major))
+        if system_component.is_state:  # a State slot is the server's: send null
+            return [query, history, None]
+        return [query, history, system if system is not None else system_component.default]
 
     @classmethod
     def answer_node(cls, values: list[Any], endpoint: Endpoint) -> Any:
-        index = next((i for i, c in enumerate(endpoint.outputs) if c.type == "chatbot"), 1)
-        return answer_node(values[index]) if len(values) > index else ""
+        return answer_node(values[1]) if len(values) > 1 else ""  # the chatbot (shape.outputs)
 
-
-def _slots(endpoint: Endpoint) -> tuple[int, int, int]:
-    """Positions of (query, history, system) among the endpoint's inputs."""
-    kinds = [c.type for c in endpoint.inputs]
-    if len(kinds) != 3:
-        from ..space.errors import SpaceProtocolError
-
-        raise SpaceProtocolError(
-            f"model_chat takes {len(kinds)} inputs; expected (query, history, system)"
-        )
-    history = kinds.index("chatbot") if "chatbot" in kinds else 1
-    rest = [i for i in range(3) if i != history]
-    return rest[0], history, rest[1]

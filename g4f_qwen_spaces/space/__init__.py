@@ -13,6 +13,7 @@ from .config import CONFIG_CACHE, Component, Endpoint, SpaceConfig
 from .errors import (
     SpaceAppError,
     SpaceAuthError,
+    SpaceChangedError,
     SpaceConnectionError,
     SpaceDownError,
     SpaceError,
@@ -42,6 +43,7 @@ __all__ = [
     "SpaceError",
     "SpaceInputError",
     "SpaceLimitError",
+    "SpaceChangedError",
     "SpaceProtocolError",
     "SpaceQuotaError",
     "SpaceStatusError",

@@ -30,6 +30,7 @@ from .files import ImageFile, file_data
 from .http import Request, SpaceHTTP
 from .queue import Completed, EventState, Update
 from .redact import install_filter
+from .shape import EndpointShape
 from .sse import SSEBatches
 from .store import ConfigStore
 
@@ -97,22 +98,28 @@ class SpaceClient(SpaceHTTP):
         await asyncio.to_thread(self.cache.invalidate, self.base_url)
 
     @boundary
-    async def endpoint(self, api_name: str) -> tuple[SpaceConfig, Endpoint]:
-        """The config and the endpoint named ``api_name``.
+    async def endpoint(self, wanted: str | EndpointShape) -> tuple[SpaceConfig, Endpoint]:
+        """The config and the endpoint named ``wanted`` (or shaped as it says).
 
-        A cached config that lacks the endpoint is fetched again once: the
-        Space may have been rebuilt since (or another app now serves the URL).
+        A cached config that lacks the endpoint (or where it differs) is
+        fetched again once: the Space may have been rebuilt since (or another
+        app now serves the URL).
         """
         cached = await self.cached()
         # Memory and disk were just asked: on a miss, straight to /config.
         config = cached or await self.config(refresh=True)
         try:
-            return config, config.endpoint(api_name)
+            return config, self._resolve(config, wanted)
         except SpaceProtocolError:
             if cached is None:
                 raise
         config = await self.config(refresh=True)
-        return config, config.endpoint(api_name)
+        return config, self._resolve(config, wanted)
+
+    def _resolve(self, config: SpaceConfig, wanted: str | EndpointShape) -> Endpoint:
+        if isinstance(wanted, str):
+            return config.endpoint(wanted)
+        return wanted.resolve(config, self.url_hint)
 
     @boundary
     async def config(self, *, refresh: bool = False) -> SpaceConfig:

@@ -121,14 +121,22 @@ class SpaceConfig:
                 names.append(name.lstrip("/"))
         return names
 
-    def endpoint(self, api_name: str) -> Endpoint:
-        """Resolve an endpoint by ``api_name`` (with or without a leading ``/``)."""
+    def find(self, api_name: str) -> Endpoint | None:
+        """The endpoint named ``api_name`` (with or without a leading ``/``), if any."""
         wanted = api_name.lstrip("/")
         for position, dependency in enumerate(self.dependencies):
             name = dependency.get("api_name")
             if not isinstance(name, str) or name.lstrip("/") != wanted:
                 continue
             return self._endpoint(wanted, position, dependency)
+        return None
+
+    def endpoint(self, api_name: str) -> Endpoint:
+        """Resolve an endpoint by ``api_name`` (with or without a leading ``/``)."""
+        endpoint = self.find(api_name)
+        if endpoint is not None:
+            return endpoint
+        wanted = api_name.lstrip("/")
         found = ", ".join(self.api_names()) or "none"
         raise SpaceProtocolError(
             f"The Space at {self.base_url} has no endpoint named {wanted!r} "

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .errors import (
     SpaceAsleepError,
     SpaceAuthError,
+    SpaceChangedError,
     SpaceConnectionError,
     SpaceConnectTimeoutError,
     SpaceDownError,
@@ -151,8 +152,8 @@ def moves_on(error: BaseException) -> bool:
     """Whether a copy that failed so (before its answer started) should give way to the next."""
     if isinstance(error, (SpaceConnectionError, SpaceConnectTimeoutError, SpaceAsleepError, SpaceDownError)):
         return True
-    if isinstance(error, (SpaceAuthError, SpaceQuotaError)):
-        return True
+    if isinstance(error, (SpaceAuthError, SpaceQuotaError, SpaceChangedError)):
+        return True  # a changed app: nothing was sent, another copy may still serve it
     if isinstance(error, SpaceStatusError):
         return error.status == 404 or error.state in _DOWN_WORDS
     return False
@@ -167,6 +168,8 @@ def reason(error: SpaceError) -> str:
         return f"refused access{code}: an HF token is needed"
     if isinstance(error, SpaceStatusError) and error.status == 404:
         return "not found (404)"
+    if isinstance(error, SpaceChangedError):
+        return excerpt(f"its app changed: {'; '.join(error.differences)}", 160)
     if isinstance(error, SpaceStatusError) and error.state in _DOWN_WORDS:
         return _DOWN_WORDS[error.state]
     text = str(error)

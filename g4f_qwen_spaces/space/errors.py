@@ -29,6 +29,7 @@ __all__ = [
     "SpaceAppError",
     "SpaceProtocolError",
     "SpaceLimitError",
+    "SpaceChangedError",
     "SpaceTimeoutError",
     "SpaceConnectTimeoutError",
     "SpaceInputError",
@@ -142,6 +143,14 @@ class SpaceLimitError(SpaceProtocolError):
     def __init__(self, message: str, limit: str, *, url: str | None = None) -> None:
         super().__init__(message, url=url)
         self.limit = limit
+
+
+class SpaceChangedError(SpaceProtocolError):
+    """The Space's app no longer has the endpoint a provider needs (``differences`` says how)."""
+
+    def __init__(self, message: str, differences: list[str], *, url: str | None = None) -> None:
+        super().__init__(message, url=url)
+        self.differences = differences
 
 
 class SpaceTimeoutError(SpaceError, TimeoutError):

@@ -176,17 +176,37 @@ class EventState:
         return Completed(self.values)
 
 
-_QUOTA = re.compile(r"gpu quota|quota exceeded|zerogpu", re.I)
+#: What a Space over its quota says, in the title or the message: the ZeroGPU
+#: wordings of the ``spaces`` package ("You have exceeded your free GPU quota
+#: (…)", "Unlogged user is runnning out of daily ZeroGPU quotas…", "Space app
+#: has reached its GPU limit…", "You have exceeded your runs limit.", "No GPU
+#: was available after 60s…") and Gradio 5's title "ZeroGPU quota exceeded".
+_QUOTA = re.compile(
+    r"gpu quota|quota exceeded|zerogpu|gpu limit|runs limit|no gpu was available", re.I
+)
 _RETRY_IN = re.compile(r"(?:retry|try again)\s+in\s+(?:(\d+):)?(\d+):(\d+)", re.I)
 _SECONDS_LEFT = re.compile(r"(?:retry|try again)\s+in\s+(\d+(?:\.\d+)?)\s*s", re.I)
+#: Titles that say nothing: Gradio 5's default for ``gr.Error`` and its kin.
+_PLAIN_TITLES = frozenset({"", "error", "warning", "info"})
 
 
 def app_error(output: dict[str, Any], major: int, base_url: str) -> SpaceError:
-    """The exception for a failed job, carrying the Space's own message."""
+    """The exception for a failed job, carrying the Space's own message.
+
+    Gradio 5 sends an error's title apart (``{"error": …, "title": …}``); a
+    title other than the default "Error" is kept in front of the message
+    (``"ZeroGPU quota exceeded: You have exceeded…"``) unless the message
+    already starts with it, and counts for telling a quota apart.
+    """
     message = output.get("error")
     if isinstance(message, str):
         message = _unquote(message, major) if len(message) < 65536 else message
     url = base_url or None
+    title = _title(output.get("title"))
+    if message and title and not excerpt(message, 300).lower().startswith(title.lower()):
+        message = f"{title}: {excerpt(message, 300)}"
+    elif not message:
+        message = title
     if not message:
         return SpaceAppError(
             f"The Space at {base_url} failed without a message (the app hides its errors)", url=url
@@ -195,6 +215,14 @@ def app_error(output: dict[str, Any], major: int, base_url: str) -> SpaceError:
     if _QUOTA.search(text):
         return SpaceQuotaError(text, _retry_seconds(text), url=url)
     return SpaceAppError(text, url=url)
+
+
+def _title(value: Any) -> str:
+    """An error's title worth showing ("" for none, a non-string or the default "Error")."""
+    if not isinstance(value, str):
+        return ""
+    title = excerpt(value[:400], 80)
+    return "" if title.lower() in _PLAIN_TITLES or title == "(empty)" else title
 
 
 def _unquote(message: str, major: int) -> str:

@@ -2,6 +2,7 @@
 
 Run: python tests/apps/qwen2_space.py --port P [--chatbot-type tuples|messages]
      [--delay S] [--max-size N] [--concurrency N] [--show-error] [--api-closed]
+     [--default-system TEXT]
 
 Same components and events as the real Space; dependency order:
 fn 0 modify_system_session, fn 1 clear_session, fn 2 model_chat
@@ -28,6 +29,8 @@ from _common import accepted, base_parser, gradio_major, launch, stream  # noqa:
 
 _parser = base_parser(__doc__.splitlines()[0])
 _parser.add_argument("--chatbot-type", choices=("tuples", "messages"), default=None)
+_parser.add_argument("--default-system", default="You are a helpful assistant.",
+                     help="the default system prompt (a distinctive one proves it is read from the Space)")
 ARGS = _parser.parse_args()
 if ARGS.chatbot_type is None:
     ARGS.chatbot_type = "messages" if gradio_major() >= 6 else "tuples"
@@ -35,7 +38,7 @@ if ARGS.chatbot_type == "tuples" and gradio_major() >= 6:
     _parser.error("Gradio 6 Chatbot only supports --chatbot-type messages")
 CHATBOT_TYPE = ARGS.chatbot_type
 
-default_system = "You are a helpful assistant."
+default_system = ARGS.default_system
 
 
 def _text(content) -> str:
