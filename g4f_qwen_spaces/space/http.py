@@ -37,6 +37,7 @@ from .errors import (
     excerpt,
 )
 from .limits import Limits, default_deadline, optional_seconds
+from .pool import Pool, borrow
 from .redact import check_header_value, register_secret, release_secret
 
 __all__ = [
@@ -141,7 +142,10 @@ def check_base_url(url: str, name: str = "") -> str:
 
 
 class SpaceHTTP:
-    """An aiohttp session bound to one Space's base URL and one call's budget."""
+    """An aiohttp session bound to one Space's base URL and one call's budget.
+
+    The session is per call; its connections are the event loop's shared pool's.
+    """
 
     def __init__(
         self,
@@ -176,12 +180,19 @@ class SpaceHTTP:
         self.limits = limits or Limits.from_env()
         self.url_hint = url_hint
         self._session: aiohttp.ClientSession | None = None
+        self._pool: Pool | None = None
 
     def __repr__(self) -> str:  # never shows the token
         return f"SpaceHTTP({self.base_url!r}, token={'set' if self._token else 'none'})"
 
     async def __aenter__(self) -> Any:  # Self: subclasses are returned as themselves
+        # The session is the call's own (cookies, headers); its connections
+        # come from the loop's shared pool (.pool), except through a proxy:
+        # such a call has connections of its own, closed with its session.
+        self._pool = None if self.proxy else await borrow()
         self._session = aiohttp.ClientSession(
+            connector=self._pool.connector if self._pool else None,
+            connector_owner=self._pool is None,
             # Gradio answers plain JSON and SSE; no cookies are needed and
             # none are kept across calls.
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -208,7 +219,16 @@ class SpaceHTTP:
             session, self._session = self._session, None
             try:
                 await session.close()
+                # A borrowed connection that was dropped (a stream stopped
+                # early) closes its socket on the next loop iteration; the
+                # pool's connector is not closed with the session, so take
+                # that iteration here: when the call returns, the Space has
+                # seen the disconnect.
+                await asyncio.sleep(0)
             finally:
+                pool, self._pool = self._pool, None
+                if pool is not None:
+                    pool.give_back()
                 if self._token:
                     release_secret(self._token)
 
