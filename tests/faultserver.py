@@ -288,6 +288,7 @@ class Recorded:
     headers: dict  # lower-cased names
     body: bytes = b""
     files: list = field(default_factory=list)  # upload file names, as received
+    peer: tuple = ()  # the client's (address, port): one per TCP connection
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -380,6 +381,10 @@ class FaultServer:
     def paths(self, method: Optional[str] = None) -> list[str]:
         return [r.path for r in self.requests if method is None or r.method == method]
 
+    def connections(self) -> int:
+        """How many TCP connections the recorded requests came on (distinct client ports)."""
+        return len({r.peer for r in self.requests})
+
     def requests_to(self, suffix: str) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith(suffix)]
 
@@ -411,7 +416,8 @@ class FaultServer:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         record = Recorded(request.method, request.path, dict(request.query),
-                          {k.lower(): v for k, v in request.headers.items()}, body)
+                          {k.lower(): v for k, v in request.headers.items()}, body,
+                          peer=tuple(request.transport.get_extra_info("peername") or ()))
         if request.path.endswith("/upload") and request.content_type.startswith("multipart/"):
             record.files = _multipart_filenames(request, body)
         request[RECORD] = record

@@ -54,6 +54,10 @@ DEFAULT_CONNECT_TIMEOUT = 15.0
 # so a minute of silence means the connection is dead, not a long queue.
 DEFAULT_STALL_TIMEOUT = 60.0
 MAX_REDIRECTS = 5
+#: After a completed job, how much of the rest of its stream is read (and
+#: discarded) to reuse its connection, and for how long at most.
+DRAIN_LIMIT = 64 * 1024
+DRAIN_TIMEOUT = 0.2
 #: Where a Space may send us besides its own origin: its status page on
 #: Hugging Face (https only; read for the state, never sent the token).
 STATUS_HOSTS = ("huggingface.co",)
@@ -107,6 +111,32 @@ class Request:
             # tells Gradio to stop the job (a released one would linger).
             self.response.close() if self._stream else self.response.release()
             self.response = None
+
+    async def finish(self, timeout: float, limit: int = DRAIN_LIMIT) -> None:
+        """Read the rest of a stream whose job completed, so its connection goes back to the pool.
+
+        After ``process_completed`` Gradio sends ``close_stream`` and ends the
+        response: a few bytes, at once. Anything longer than ``limit`` bytes
+        or ``timeout`` seconds is not waited for: the connection is dropped.
+        """
+        response = self.response
+        if response is None:
+            return
+        try:
+            await asyncio.wait_for(_read_to_end(response.content, limit), timeout)
+        except (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, OSError):
+            pass
+        if response.content.at_eof() and not response.content.exception():
+            response.release()
+            self.response = None
+        else:
+            self.close()
+
+
+async def _read_to_end(content: aiohttp.StreamReader, limit: int) -> None:
+    """Discard what is left of a body, at most ``limit`` bytes (then give up)."""
+    while not content.at_eof() and limit > 0:
+        limit -= len(await content.readany())
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
