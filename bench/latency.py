@@ -38,10 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.offline import prepare_g4f_home  # noqa: E402
-
 from bench.wire import DelayRelay, Relay  # noqa: E402
 from tests.apps.fakemodel import qvq_answer  # noqa: E402
+from tests.offline import prepare_g4f_home  # noqa: E402
 from tests.servers import GradioServer, ensure_gradio  # noqa: E402
 
 CHILD = Path(__file__).with_name("latency_child.py")

@@ -335,3 +335,46 @@ async def test_an_image_download_does_not_use_the_spaces_pool(rebinding, space, 
     assert rebinding["public"].hits == 1
     assert space.requests_to("/upload")[0].files == ["pic.png"]
     assert space.connections() == 1
+
+
+# -- a completed stream's rest: read to reuse the connection, within bounds ------------------
+
+
+async def test_the_rest_of_a_completed_stream_is_read_up_to_64_kib(space):
+    """README, "Connections": at most 64 KiB after the answer are read to keep the connection."""
+    from g4f_qwen_spaces.space.http import DRAIN_LIMIT
+    from tests.faultserver import Sleep
+
+    assert DRAIN_LIMIT == 64 * 1024
+    # After a pause (bytes that come with the answer are read as part of the stream),
+    # 32 KiB of comments, then the end: read, and the connection is reused.
+    space.script = FaultServer().script + [Sleep(0.05), b": " + b"x" * 32 * 1024 + b"\n\n"]
+    for _ in range(2):
+        assert (await run()).text == HELLO
+    assert space.connections() == 1
+
+
+async def test_a_completed_stream_that_goes_on_past_64_kib_is_dropped_at_once(space):
+    from tests.faultserver import HANG, Sleep
+
+    space.script = FaultServer().script + [Sleep(0.05), b": " + b"x" * 100 * 1024 + b"\n\n", HANG]
+    outcome = await run()
+    assert outcome.text == HELLO
+    assert outcome.elapsed < 0.2, outcome.elapsed  # the limit, not the 0.2 s timeout, ended it
+    assert await space.async_wait_for(lambda: space.disconnects == 1, 3)
+    assert (await run()).text == HELLO
+    assert space.connections() == 2
+
+
+async def test_a_completed_stream_left_open_is_dropped_after_0_2_s(space):
+    """README, "Connections": a Space that keeps the stream open after the answer costs 0.2 s, not a hang."""
+    from g4f_qwen_spaces.space.http import DRAIN_TIMEOUT
+    from tests.faultserver import HANG
+
+    assert DRAIN_TIMEOUT == 0.2
+    space.script = FaultServer().script + [HANG]
+    outcome = await run()
+    assert outcome.text == HELLO
+    assert 0.2 <= outcome.elapsed < 0.2 + 0.5, outcome.elapsed
+    assert await space.async_wait_for(lambda: space.disconnects == 1, 3)
+    assert space.requests_to("/cancel") == []  # the job was complete: nothing to cancel

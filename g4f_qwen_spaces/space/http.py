@@ -123,20 +123,23 @@ class Request:
         if response is None:
             return
         try:
-            await asyncio.wait_for(_read_to_end(response.content, limit), timeout)
+            ended = await asyncio.wait_for(_read_to_end(response.content, limit), timeout)
         except (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, OSError):
-            pass
-        if response.content.at_eof() and not response.content.exception():
+            ended = False
+        if ended and not response.content.exception():
             response.release()
             self.response = None
         else:
             self.close()
 
 
-async def _read_to_end(content: aiohttp.StreamReader, limit: int) -> None:
-    """Discard what is left of a body, at most ``limit`` bytes (then give up)."""
-    while not content.at_eof() and limit > 0:
+async def _read_to_end(content: aiohttp.StreamReader, limit: int) -> bool:
+    """Discard what is left of a body; whether it ended within ``limit`` bytes."""
+    while not content.at_eof():
         limit -= len(await content.readany())
+        if limit < 0:
+            return False
+    return True
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
