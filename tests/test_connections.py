@@ -378,3 +378,27 @@ async def test_a_completed_stream_left_open_is_dropped_after_0_2_s(space):
     assert 0.2 <= outcome.elapsed < 0.2 + 0.5, outcome.elapsed
     assert await space.async_wait_for(lambda: space.disconnects == 1, 3)
     assert space.requests_to("/cancel") == []  # the job was complete: nothing to cancel
+
+
+def test_a_loop_closed_without_a_shutdown_leaves_no_pool_behind():
+    """The old-style ``run_until_complete`` + ``close()``: the next pool on any loop forgets the dead one."""
+    loop = asyncio.new_event_loop()
+    try:
+        dead = loop.run_until_complete(borrow())
+        dead.give_back()
+    finally:
+        loop.close()  # no shutdown_asyncgens(): the pool's watcher never ran
+    assert pools() == 1
+
+    async def another() -> bool:
+        pool = await borrow()
+        pool.give_back()
+        return pool is not dead
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert asyncio.run(another())
+        del dead
+        gc.collect()
+    assert [str(w.message) for w in caught] == []  # no connection was open: nothing to warn about
+    assert pools() == 0

@@ -141,8 +141,10 @@ def _forget_closed_loops() -> None:
     garbage (Python warns of each: the loop was not shut down). The watcher is
     run to its end here, so no finaliser is ever scheduled on the dead loop.
     """
-    for loop in [loop for loop in _POOLS if loop.is_closed()]:
-        pool = _POOLS.pop(loop)
+    for loop in [loop for loop in list(_POOLS) if loop.is_closed()]:  # list(): other threads add theirs
+        pool = _POOLS.pop(loop, None)
+        if pool is None:
+            continue
         pool.abandoned = True
         step = pool.watcher.asend(None)
         try:
