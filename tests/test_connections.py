@@ -52,6 +52,12 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def checked_out() -> int:
+    """Connections of this loop's pool that a call took and did not give back (aiohttp has no public count)."""
+    shared = pool._POOLS.get(asyncio.get_running_loop())
+    return len(shared.connector._acquired) if shared else 0
+
+
 # -- one pool per loop ------------------------------------------------------------
 
 
@@ -64,6 +70,7 @@ async def test_thirty_calls_in_one_loop_share_one_connection(space):
     assert len(space.requests_to("/queue/join")) == 30
     assert space.connections() == 1
     assert space.disconnects == 0  # every completed stream was read to its end, not dropped
+    assert checked_out() == 0
 
 
 async def test_the_pool_has_the_documented_bounds():
@@ -93,6 +100,7 @@ async def test_an_idle_connection_is_closed_after_the_idle_limit(space):
     assert tcp_socket_count() == sockets - 2  # our end and the server's (it runs in this process)
     assert (await run()).text == HELLO
     assert space.connections() == 2
+    assert checked_out() == 0
 
 
 async def test_a_stream_stopped_early_drops_its_connection(space):
@@ -108,6 +116,7 @@ async def test_a_stream_stopped_early_drops_its_connection(space):
     assert (await run()).text == HELLO
     # The dropped stream's connection is gone; the /config + join one was pooled and reused.
     assert space.connections() == 2
+    assert checked_out() == 0
 
 
 def test_asyncio_run_per_call_leaks_nothing(qvq_at):
@@ -197,6 +206,7 @@ async def test_a_call_with_a_proxy_has_connections_of_its_own(space):
     assert await _settles(lambda: tcp_socket_count() == sockets)  # and closed with the call
     assert (await run()).text == HELLO
     assert space.connections() == 2  # the pool's connection was left alone and is reused
+    assert checked_out() == 0
 
 
 async def test_cookies_stay_per_call_on_shared_connections(space):
@@ -364,6 +374,7 @@ async def test_a_completed_stream_that_goes_on_past_64_kib_is_dropped_at_once(sp
     assert await space.async_wait_for(lambda: space.disconnects == 1, 3)
     assert (await run()).text == HELLO
     assert space.connections() == 2
+    assert checked_out() == 0
 
 
 async def test_a_completed_stream_left_open_is_dropped_after_0_2_s(space):
@@ -378,6 +389,21 @@ async def test_a_completed_stream_left_open_is_dropped_after_0_2_s(space):
     assert 0.2 <= outcome.elapsed < 0.2 + 0.5, outcome.elapsed
     assert await space.async_wait_for(lambda: space.disconnects == 1, 3)
     assert space.requests_to("/cancel") == []  # the job was complete: nothing to cancel
+    assert checked_out() == 0
+
+
+async def test_a_call_cancelled_while_its_stream_is_read_to_the_end_gives_its_connection_back(space):
+    from tests.faultserver import HANG
+
+    space.script = FaultServer().script + [HANG]  # the rest never comes: the drain waits
+    task = asyncio.ensure_future(run())
+    assert await space.async_wait_for(lambda: space.requests_to("/queue/data"), 3)
+    await asyncio.sleep(0.1)  # the answer is in; the drain is waiting
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert checked_out() == 0
+    assert await space.async_wait_for(lambda: space.disconnects == 1, 3)
 
 
 def test_a_loop_closed_without_a_shutdown_leaves_no_pool_behind():

@@ -122,15 +122,17 @@ class Request:
         response = self.response
         if response is None:
             return
+        ended = False
         try:
             ended = await asyncio.wait_for(_read_to_end(response.content, limit), timeout)
         except (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, OSError):
-            ended = False
-        if ended and not response.content.exception():
-            response.release()
-            self.response = None
-        else:
-            self.close()
+            pass
+        finally:  # also when cancelled: a borrowed connection is never left checked out
+            if ended and not response.content.exception():
+                response.release()
+                self.response = None
+            else:
+                self.close()
 
 
 async def _read_to_end(content: aiohttp.StreamReader, limit: int) -> bool:
