@@ -112,10 +112,11 @@ async def test_a_stream_stopped_early_drops_its_connection(space):
     assert await generator.__anext__() == "Hello"
     await generator.aclose()
     assert await space.async_wait_for(lambda: space.disconnects == 1, 3)
+    dropped = space.requests_to("/queue/data")[0].peer
+    before = len(space.requests)
     space.script = FaultServer().script
     assert (await run()).text == HELLO
-    # The dropped stream's connection is gone; the /config + join one was pooled and reused.
-    assert space.connections() == 2
+    assert dropped not in {r.peer for r in space.requests[before:]}  # never handed to the next call
     assert checked_out() == 0
 
 
@@ -199,13 +200,16 @@ async def test_a_call_on_another_loop_never_gets_this_loops_pool(space):
 async def test_a_call_with_a_proxy_has_connections_of_its_own(space):
     """The Space doubles as the HTTP proxy here (aiohttp serves absolute-form requests too)."""
     assert (await run()).text == HELLO
-    assert space.connections() == 1
+    pooled = {r.peer for r in space.requests}
+    assert len(pooled) == 1
     sockets = tcp_socket_count()
     assert (await run(proxy=space.url)).text == HELLO
-    assert space.connections() == 2  # not the pooled one
+    proxied = {r.peer for r in space.requests} - pooled
+    assert proxied and not proxied & pooled  # not the pooled connection
     assert await _settles(lambda: tcp_socket_count() == sockets)  # and closed with the call
+    before = len(space.requests)
     assert (await run()).text == HELLO
-    assert space.connections() == 2  # the pool's connection was left alone and is reused
+    assert {r.peer for r in space.requests[before:]} == pooled  # the pool's was left alone and is reused
     assert checked_out() == 0
 
 
