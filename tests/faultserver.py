@@ -621,14 +621,22 @@ def tcp_socket_count() -> int:
     return count
 
 
-def _stable_count() -> int:
-    previous = tcp_socket_count()
-    for _ in range(50):
+def _stable_count(still: float = 0.06, within: float = 1.0) -> int:
+    """The count once it has not changed for ``still`` seconds (at most ``within``).
+
+    Connections pooled by an earlier test close when its event loop closes;
+    the in-process server's end of each follows a moment later, in its own
+    thread. A count taken in between would blame the next test for it.
+    """
+    previous, since = tcp_socket_count(), time.monotonic()
+    end = since + within
+    while time.monotonic() < end:
         time.sleep(0.01)
         current = tcp_socket_count()
-        if current == previous:
+        if current != previous:
+            previous, since = current, time.monotonic()
+        elif time.monotonic() - since >= still:
             return current
-        previous = current
     return previous
 
 
