@@ -77,7 +77,10 @@ class TlsTerminator(Relay):
             finally:
                 dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        try:
+            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        except asyncio.CancelledError:
+            pass  # the bench is over (Python 3.11 would log a cancelled handler as an error)
 
 
 class NetworkRelay(DelayRelay):
@@ -124,7 +127,10 @@ class NetworkRelay(DelayRelay):
                     pass
                 dst.close()
 
-        await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
+        try:
+            await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
+        except asyncio.CancelledError:
+            pass  # the bench is over
 
 
 def certificate(folder: Path) -> tuple[Path, Path]:
