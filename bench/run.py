@@ -17,9 +17,12 @@ Starts the local Gradio test Space (QVQ shape, Gradio 5, no sleeps) on
    (``--startup-only`` measures just these);
 5. concurrency: 200 concurrent streams of n = 10,000 against one server;
 6. a new process's time to the first chunk through a relay adding 100 ms per
-   round trip, with the disk config cache cold (``/config`` first) and warm.
+   round trip, with the disk config cache cold (``/config`` first) and warm;
+7. latency over TLS with an added round trip: ours, gradio_client and the
+   floor, calls 2-20 of one process and a new process's first call, and the
+   connections each opened (:mod:`bench.latency`, also runnable alone).
 
-``--only lifecycle`` runs row 6 alone.
+``--only lifecycle`` runs row 6 alone, ``--only latency`` row 7.
 
 Every figure is a ratio or difference measured in the same run (shared,
 noisy machines). Prints a table; writes ``results.json`` and ``results.png``.
@@ -50,6 +53,7 @@ os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
 import aiohttp  # noqa: E402
 
+from bench import latency  # noqa: E402
 from bench.wire import CountingProxy, DelayRelay, measure, via_call  # noqa: E402
 from tests.apps.fakemodel import qvq_answer  # noqa: E402
 from tests.servers import GradioServer, ensure_gradio  # noqa: E402
@@ -453,6 +457,8 @@ def markdown(results: dict) -> str:
             f"warm cache {life['warm_ms']['median']:.0f} ms | cold cache {life['cold_ms']['median']:.0f} ms | "
             f"{-life['saved_ms_median']:+.0f} ms | ≥ 1 round trip (100 ms) less |"
         )
+    if results.get("latency"):
+        lines.extend(latency.markdown_rows(results["latency"], results["date"]))
     c = results.get("concurrency")
     if not c:
         return "\n".join(lines) + "\n"
@@ -480,7 +486,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
-    parser.add_argument("--only", choices=["lifecycle"], help="run one row only (printed, written to <out>/lifecycle.json)")
+    parser.add_argument("--only", choices=["lifecycle", "latency"],
+                        help="run one row only (printed, written to <out>/<row>.json)")
     parser.add_argument("--startup-only", action="store_true", help="only the start-up rows")
     args = parser.parse_args()
     out = Path(args.out)
@@ -493,6 +500,9 @@ def main() -> int:
         print("\n".join(startup_rows(results["startup"])))
         return 0
     ensure_gradio("5")
+    if args.only == "latency":
+        sys.argv = [sys.argv[0], "--out", str(out)] + (["--quick"] if args.quick else [])
+        return latency.main()
     if args.only == "lifecycle":
         with GradioServer.start("qvq_space", "5", "--delay", "0") as server:
             results["gradio"] = server.version
@@ -506,6 +516,9 @@ def main() -> int:
         results["first_chunk"] = asyncio.run(first_chunk(server, 10 if args.quick else 50))
         results["concurrency"] = concurrency(server, 50 if args.quick else 200, 10_000)
         results["new_process_first_chunk"] = new_process_first_chunk(server, 3 if args.quick else 10, out)
+    with GradioServer.start("qvq_space", "5", "--delay", "0") as server:
+        results["latency"] = asyncio.run(latency.measure(server, 2 if args.quick else 7, 20, 0.1, out))
+        latency.report(results["latency"])
     results["startup"] = startup(5 if args.quick else 60, results["machine"]["g4f"], out)
     wire10k = next(r for r in results["wire_bytes"] if r["n"] == 10_000)
     cpu100k = next(r for r in results["client_cpu"] if r["n"] == 100_000)
@@ -520,6 +533,7 @@ def main() -> int:
         "client+models delta <= 1 % (plugins on vs off)": results["startup"]["client_models"]["delta_pct"] <= 1,
         "concurrency errors == 0": results["concurrency"]["errors"] == 0,
         "warm cache saves >= 1 round trip (100 ms)": results["new_process_first_chunk"]["saved_ms_median"] >= 100,
+        **latency.goals(results["latency"]),
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "results.md").write_text(markdown(results))

@@ -66,6 +66,13 @@ from tests.faultserver import (  # noqa: E402
 )
 from tests.servers import POOL, GradioServer, ServerPool  # noqa: E402
 
+import g4f.debug  # noqa: E402  (already imported by tests.faultserver)
+
+# g4f's first model lookup in a process asks PyPI for its newest version from a
+# thread: a socket that opens under one test and closes under another test's
+# socket_baseline (and a connection that is not to loopback).
+g4f.debug.version_check = False
+
 #: The providers' URL variables (the providers themselves are imported by fixtures, late).
 QVQ_ENV, QWEN2_ENV = "G4F_QWEN_QVQ_72B_URL", "G4F_QWEN_QWEN_2_72B_URL"
 

@@ -307,6 +307,7 @@ class Recorded:
     headers: dict  # lower-cased names
     body: bytes = b""
     files: list = field(default_factory=list)  # upload file names, as received
+    peer: tuple = ()  # the client's (address, port): one per TCP connection
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -399,6 +400,10 @@ class FaultServer:
     def paths(self, method: Optional[str] = None) -> list[str]:
         return [r.path for r in self.requests if method is None or r.method == method]
 
+    def connections(self) -> int:
+        """How many TCP connections the recorded requests came on (distinct client ports)."""
+        return len({r.peer for r in self.requests})
+
     def requests_to(self, suffix: str) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith(suffix)]
 
@@ -430,7 +435,8 @@ class FaultServer:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         record = Recorded(request.method, request.path, dict(request.query),
-                          {k.lower(): v for k, v in request.headers.items()}, body)
+                          {k.lower(): v for k, v in request.headers.items()}, body,
+                          peer=tuple(request.transport.get_extra_info("peername") or ()))
         if request.path.endswith("/upload") and request.content_type.startswith("multipart/"):
             record.files = _multipart_filenames(request, body)
         request[RECORD] = record
@@ -634,14 +640,22 @@ def tcp_socket_count() -> int:
     return count
 
 
-def _stable_count() -> int:
-    previous = tcp_socket_count()
-    for _ in range(50):
+def _stable_count(still: float = 0.06, within: float = 1.0) -> int:
+    """The count once it has not changed for ``still`` seconds (at most ``within``).
+
+    Connections pooled by an earlier test close when its event loop closes;
+    the in-process server's end of each follows a moment later, in its own
+    thread. A count taken in between would blame the next test for it.
+    """
+    previous, since = tcp_socket_count(), time.monotonic()
+    end = since + within
+    while time.monotonic() < end:
         time.sleep(0.01)
         current = tcp_socket_count()
-        if current == previous:
+        if current != previous:
+            previous, since = current, time.monotonic()
+        elif time.monotonic() - since >= still:
             return current
-        previous = current
     return previous
 
 

@@ -87,7 +87,7 @@ async def load_image(
     if isinstance(item, (bytes, bytearray, memoryview)):
         data = bytes(item)
     elif isinstance(item, str) and item.startswith(("http://", "https://")):
-        data = await download(item, http.session, timeout=http.remaining(), proxy=http.proxy, limit=limit)
+        data = await download(item, timeout=http.remaining(), proxy=http.proxy, limit=limit)
         name = name or PurePath(unquote(urlsplit(item).path)).name
     elif isinstance(item, str) and item.startswith("data:"):
         data = _from_data_uri(item)

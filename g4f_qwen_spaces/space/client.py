@@ -27,7 +27,7 @@ from .errors import (
     excerpt,
 )
 from .files import ImageFile, file_data
-from .http import Request, SpaceHTTP
+from .http import DRAIN_TIMEOUT, Request, SpaceHTTP
 from .queue import Completed, EventState, Update
 from .redact import install_filter
 from .shape import EndpointShape
@@ -251,6 +251,7 @@ class Job:
         self.event_id = event_id
         self.state = EventState(event_id, major=config.major, base_url=client.base_url)
         self.finished = False
+        self.completed = False  # the Space sent the final output
         self._request: Request | None = None
         self._batches: SSEBatches | None = None
         self._pending: deque[Update | Exception] = deque()
@@ -310,7 +311,7 @@ class Job:
         for update in updates:
             self._pending.append(update)
             if isinstance(update, Completed):
-                self.finished = True
+                self.finished = self.completed = True
                 return
         if self.state.failure is not None:
             # Raised after the updates that arrived with it, so text streamed
@@ -336,4 +337,9 @@ class Job:
                 await self.client.cancel(self.config, self.endpoint, self.event_id)
         finally:
             if request is not None:
-                request.close()
+                if self.completed:
+                    # The answer is whole: read the stream's last bytes so
+                    # the next call reuses its connection.
+                    await request.finish(min(DRAIN_TIMEOUT, max(self.client.deadline - time.monotonic(), 0)))
+                else:
+                    request.close()

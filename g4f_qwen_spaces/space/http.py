@@ -44,6 +44,7 @@ from .errors import (
 )
 from .hub import HUB_TIMEOUT, down_advice, fetch_stage, is_hf_space, token_headers
 from .limits import Limits, default_deadline, optional_seconds
+from .pool import Pool, borrow
 from .redact import check_header_value, register_secret, release_secret
 
 __all__ = [
@@ -60,6 +61,10 @@ DEFAULT_CONNECT_TIMEOUT = 15.0
 # so a minute of silence means the connection is dead, not a long queue.
 DEFAULT_STALL_TIMEOUT = 60.0
 MAX_REDIRECTS = 5
+#: After a completed job, how much of the rest of its stream is read (and
+#: discarded) to reuse its connection, and for how long at most.
+DRAIN_LIMIT = 64 * 1024
+DRAIN_TIMEOUT = 0.2
 #: Where a Space may send us besides its own origin: its status page on
 #: Hugging Face (https only; read for the state, never sent the token).
 STATUS_HOSTS = ("huggingface.co",)
@@ -122,6 +127,37 @@ class Request:
             self.response.close() if self._stream else self.response.release()
             self.response = None
 
+    async def finish(self, timeout: float, limit: int = DRAIN_LIMIT) -> None:
+        """Read the rest of a stream whose job completed, so its connection goes back to the pool.
+
+        After ``process_completed`` Gradio sends ``close_stream`` and ends the
+        response: a few bytes, at once. Anything longer than ``limit`` bytes
+        or ``timeout`` seconds is not waited for: the connection is dropped.
+        """
+        response = self.response
+        if response is None:
+            return
+        ended = False
+        try:
+            ended = await asyncio.wait_for(_read_to_end(response.content, limit), timeout)
+        except (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, OSError):
+            pass
+        finally:  # also when cancelled: a borrowed connection is never left checked out
+            if ended and not response.content.exception():
+                response.release()
+                self.response = None
+            else:
+                self.close()
+
+
+async def _read_to_end(content: aiohttp.StreamReader, limit: int) -> bool:
+    """Discard what is left of a body; whether it ended within ``limit`` bytes."""
+    while not content.at_eof():
+        limit -= len(await content.readany())
+        if limit < 0:
+            return False
+    return True
+
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) with default ports filled in: what "same origin" compares."""
@@ -156,7 +192,10 @@ def check_base_url(url: str, name: str = "") -> str:
 
 
 class SpaceHTTP:
-    """An aiohttp session bound to one Space's base URL and one call's budget."""
+    """An aiohttp session bound to one Space's base URL and one call's budget.
+
+    The session is per call; its connections are the event loop's shared pool's.
+    """
 
     def __init__(
         self,
@@ -192,12 +231,19 @@ class SpaceHTTP:
         self.limits = limits or Limits.from_env()
         self.url_hint = url_hint
         self._session: aiohttp.ClientSession | None = None
+        self._pool: Pool | None = None
 
     def __repr__(self) -> str:  # never shows the token
         return f"SpaceHTTP({self.base_url!r}, token={'set' if self._token else 'none'})"
 
     async def __aenter__(self) -> Any:  # Self: subclasses are returned as themselves
+        # The session is the call's own (cookies, headers); its connections
+        # come from the loop's shared pool (.pool), except through a proxy:
+        # such a call has connections of its own, closed with its session.
+        self._pool = None if self.proxy else await borrow()
         self._session = aiohttp.ClientSession(
+            connector=self._pool.connector if self._pool else None,
+            connector_owner=self._pool is None,
             # A replicated Space routes by cookie: this call's, its origin's only.
             cookie_jar=OriginCookieJar(self._origin),
             # We decompress ourselves, in bounded steps (see .body).
@@ -223,7 +269,16 @@ class SpaceHTTP:
             session, self._session = self._session, None
             try:
                 await session.close()
+                # A borrowed connection that was dropped (a stream stopped
+                # early) closes its socket on the next loop iteration; the
+                # pool's connector is not closed with the session, so take
+                # that iteration here: when the call returns, the Space has
+                # seen the disconnect.
+                await asyncio.sleep(0)
             finally:
+                pool, self._pool = self._pool, None
+                if pool is not None:
+                    pool.give_back()
                 if self._token:
                     release_secret(self._token)
 
