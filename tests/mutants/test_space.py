@@ -1,0 +1,169 @@
+"""Tests written against mutants of ``g4f_qwen_spaces/space`` that the other tests let live.
+
+Each pins a behaviour at its boundary (exact messages, the ``url`` an error
+carries, the size where a unit changes, the second where a cache entry
+expires) that a one-line change to the module would break; see
+tests/mutants/score.py and the README's Development section. They live in
+``tests/mutants/`` so pytest collects them first: under mutmut a mutant's
+covering tests run in collection order and stop at the first failure.
+"""
+from __future__ import annotations
+
+import gzip
+import logging
+from types import SimpleNamespace
+
+import pytest
+
+from g4f_qwen_spaces.space import config as config_module
+from g4f_qwen_spaces.space.body import Inflater, read_body
+from g4f_qwen_spaces.space.config import ConfigCache, SpaceConfig
+from g4f_qwen_spaces.space.diff import Rope
+from g4f_qwen_spaces.space.errors import SpaceLimitError, SpaceProtocolError
+from g4f_qwen_spaces.space.redact import RedactingFilter, install_filter
+from g4f_qwen_spaces.space.store import ConfigStore
+from g4f_qwen_spaces.space.text import TextTracker
+
+URL = "http://127.0.0.1:9"
+
+
+async def chunks(*pieces: bytes):
+    for piece in pieces:
+        yield piece
+
+
+# -- body.py ---------------------------------------------------------------------------
+
+
+def test_an_uncompressed_body_has_nothing_left_at_its_end():
+    assert list(Inflater(None).finish()) == []
+    assert list(Inflater("identity", URL).finish()) == []
+
+
+def test_a_truncated_gzip_body_names_the_space_it_came_from():
+    whole = gzip.compress(b"x" * 5000)
+    inflater = Inflater("gzip", URL)
+    assert b"".join(inflater.feed(whole[:-8])) == b"x" * 5000  # all but the CRC and size
+    with pytest.raises(SpaceProtocolError) as caught:
+        list(inflater.finish())
+    assert str(caught.value) == f"The Space at {URL} sent a truncated compressed body"
+    assert caught.value.url == URL
+
+
+@pytest.mark.parametrize(
+    "limit, shown",
+    [(1024, "1 KiB"), (1 << 20, "1 MiB"), (3 << 20, "3 MiB"), (1536, "1,536 bytes"), (1023, "1,023 bytes"),
+     ((1 << 20) + 1024, "1025 KiB")],
+)
+async def test_the_limit_in_an_over_the_limit_message(limit, shown):
+    with pytest.raises(SpaceLimitError) as caught:
+        await read_body(chunks(b"x" * (limit + 1)), None, limit, "the thing", url=URL)
+    assert str(caught.value) == f"The Space at {URL} sent more than the {shown} allowed for the thing"
+    assert caught.value.url == URL and caught.value.limit == "the thing"
+
+
+async def test_an_over_the_limit_error_without_a_url_carries_none():
+    with pytest.raises(SpaceLimitError) as caught:
+        await read_body(chunks(b"x" * 2048), None, 1024, "the thing")
+    assert str(caught.value) == "The Space sent more than the 1 KiB allowed for the thing"
+    assert caught.value.url is None
+
+
+# -- config.py: the in-process cache ----------------------------------------------------
+
+
+def parsed(url: str = URL) -> SpaceConfig:
+    return SpaceConfig.parse(url, {"components": [], "dependencies": [], "protocol": "sse_v3"})
+
+
+def test_the_process_cache_keeps_a_config_for_its_ttl_and_not_a_moment_longer(monkeypatch):
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(config_module, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    cache = ConfigCache()
+    assert cache.ttl == 300.0
+    config = parsed()
+    assert cache.get(URL) is None
+    cache.put(config)
+    clock.now = 1300.0
+    assert cache.get(URL) is config
+    clock.now = 1300.001
+    assert cache.get(URL) is None
+    assert cache.get(URL) is None  # dropped, not only hidden
+    cache.put(config)
+    assert cache.get(URL) is config
+
+
+def test_invalidating_one_url_keeps_the_others_and_drops_it_from_every_store(tmp_path):
+    cache = ConfigCache(ttl=60.0)
+    stores = [ConfigStore(tmp_path / "a"), ConfigStore(tmp_path / "b")]
+    for store in stores:
+        cache.attach(store)
+    cache.attach(ConfigStore(tmp_path / "a"))  # the same folder again: still one store
+    other = "http://127.0.0.1:10"
+    for url in (URL, other):
+        cache.put(parsed(url))
+        for store in stores:
+            assert store.save(parsed(url))
+    cache.invalidate(URL)
+    assert cache.get(URL) is None and cache.get(other) is not None
+    for store in stores:
+        assert store.load(URL) is None and store.load(other) is not None
+    cache.invalidate()
+    assert cache.get(other) is None
+    assert [store.load(other) for store in stores] == [None, None]
+
+
+# -- diff.py: Rope ---------------------------------------------------------------------
+
+
+def test_a_rope_equals_the_text_it_holds():
+    rope = Rope("ab")
+    rope.append("c")
+    assert rope == "abc" and rope == Rope("abc") and "abc" == rope
+    assert rope != "ab" and rope != Rope("abd")
+    assert (rope == 3) is False and rope.__eq__(3) is NotImplemented
+    assert repr(rope) == "Rope('abc')"
+    assert len(rope) == 3 and str(Rope()) == ""
+
+
+# -- redact.py -------------------------------------------------------------------------
+
+
+def test_the_redacting_filter_is_installed_once():
+    logger = logging.getLogger("g4f_qwen_spaces.tests.mutants.install")
+    try:
+        install_filter(logger)
+        install_filter(logger)
+        assert [type(f) for f in logger.filters] == [RedactingFilter]
+    finally:
+        logger.filters.clear()
+
+
+# -- store.py --------------------------------------------------------------------------
+
+
+def test_a_store_shows_its_folder(tmp_path):
+    assert repr(ConfigStore(tmp_path / "x")) == f"ConfigStore({str(tmp_path / 'x')!r})"
+
+
+# -- text.py: re-synchronising after a white-space rewrite --------------------------------
+
+
+@pytest.mark.parametrize(
+    "first, rewritten, delta, reference",
+    [
+        # What was yielded ended with two blanks: two (and only two) are skipped in the rewrite.
+        ("  ", " \t x", " x", " \t"),
+        ("a  ", "a\t\t\t b", "\t b", "a\t\t"),
+        ("a ", "a\t\t b", "\t b", "a\t"),
+        # The rewrite has fewer blanks than were yielded: nothing new, and no error.
+        ("a  ", "a ", "", "a "),
+        ("a\n", "a", "", "a"),
+    ],
+)
+def test_a_white_space_rewrite_yields_only_what_is_new(first, rewritten, delta, reference):
+    tracker = TextTracker()
+    assert tracker.update(first) == first
+    assert tracker.update(rewritten) == delta
+    assert tracker.text == reference + delta
+    assert tracker.diverged is False
