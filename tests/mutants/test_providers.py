@@ -1,0 +1,232 @@
+"""Tests written against mutants of ``g4f_qwen_spaces/providers`` that the other tests let live.
+
+Each pins a behaviour at its boundary (exact values and messages); see
+tests/mutants/score.py and the README's Development section. Collected
+before the other test files (tests/mutants/ sorts first), so under mutmut
+they are the first of a mutant's covering tests to run.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+from g4f import config as g4f_config
+from PIL import Image
+
+from g4f_qwen_spaces.providers import cache
+from g4f_qwen_spaces.providers.media import _merge_media, load_image
+from g4f_qwen_spaces.providers.qwen2 import Qwen_Qwen_2_72B
+from g4f_qwen_spaces.space.config import Component, Endpoint, SpaceConfig
+from g4f_qwen_spaces.space.errors import SpaceInputError, SpaceProtocolError
+
+
+def png(size: tuple[int, int] = (3, 2)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 10, 10)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (10, 200, 10)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+# -- media.py: images from paths, PIL images, file objects and data: URIs -------------------
+
+
+async def test_an_image_file_is_read_from_its_path(tmp_path):
+    data = png()
+    path = tmp_path / "photo.png"
+    path.write_bytes(data)
+    for item in (str(path), path):
+        image = await load_image(item, None, None)
+        assert (image.data, image.name, image.mime) == (data, "photo.png", "image/png")
+
+
+async def test_an_image_file_of_exactly_the_limit_is_read_and_one_byte_less_refuses_it(tmp_path):
+    data = png()
+    path = tmp_path / "photo.png"
+    path.write_bytes(data)
+    assert (await load_image(str(path), None, None, limit=len(data))).data == data
+    with pytest.raises(SpaceInputError) as caught:
+        await load_image(str(path), None, None, limit=len(data) - 1)
+    assert str(caught.value) == f"The image is {len(data):,} bytes; the limit is {len(data) - 1:,} bytes"
+
+
+async def test_a_missing_image_file_is_named(tmp_path):
+    path = str(tmp_path / "nowhere.png")
+    with pytest.raises(SpaceInputError) as caught:
+        await load_image(path, None, None)
+    assert str(caught.value) == f"Image file not found: {path!r}"
+
+
+async def test_a_pil_image_made_in_memory_is_sent_as_png():
+    image = await load_image(Image.new("RGB", (5, 3)), "drawn", None)
+    assert (image.mime, image.name) == ("image/png", "drawn.png")
+    with Image.open(io.BytesIO(image.data)) as decoded:
+        assert (decoded.format, decoded.size) == ("PNG", (5, 3))
+
+
+async def test_a_pil_image_read_from_a_jpeg_stays_a_jpeg():
+    with Image.open(io.BytesIO(jpeg())) as opened:
+        image = await load_image(opened, None, None)
+    assert (image.mime, image.name) == ("image/jpeg", "image.jpg")
+
+
+async def test_a_file_object_is_read_whole():
+    data = png()
+    image = await load_image(io.BytesIO(data), "f.png", None)
+    assert (image.data, image.mime) == (data, "image/png")
+
+
+async def test_an_object_with_save_but_no_format_is_not_taken_for_a_pil_image():
+    class Saver:
+        saved = 0
+
+        def save(self, file, kind):  # noqa: ARG002
+            Saver.saved += 1
+            file.write(png())
+
+    with pytest.raises(SpaceInputError) as caught:
+        await load_image(Saver(), None, None)
+    assert str(caught.value) == "Cannot read the image: 'Saver' object has no attribute 'read'"
+    assert Saver.saved == 0
+
+
+async def test_a_base64_data_uri_is_decoded():
+    data = png()
+    uri = "data:image/png;base64," + base64.b64encode(data).decode()
+    image = await load_image(uri, None, None)
+    assert (image.data, image.mime, image.name) == (data, "image/png", "image.png")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "data:text/plain;base64,aGk=",
+        "data:image/png,plain",
+        "data:image/" + "x" * 46 + ";base64,aGk=",  # the type must end within the first 64 characters
+    ],
+)
+async def test_only_base64_image_data_uris_are_accepted(uri):
+    with pytest.raises(SpaceInputError) as caught:
+        await load_image(uri, None, None)
+    assert str(caught.value) == "Only base64 data: URIs of images are accepted"
+
+
+async def test_a_data_uri_of_a_long_image_type_within_64_characters_is_read():
+    data = png()
+    uri = "data:image/" + "x" * 45 + ";base64," + base64.b64encode(data).decode()
+    assert (await load_image(uri, None, None)).data == data
+
+
+async def test_a_data_uri_that_is_not_base64_says_so():
+    with pytest.raises(SpaceInputError) as caught:
+        await load_image("data:image/png;base64,abc", None, None)
+    assert str(caught.value).startswith("The data: URI is not valid base64: ")
+    assert "padding" in str(caught.value)
+
+
+def test_the_fallback_media_merge_reads_the_last_user_turns_images():
+    """Used where g4f's merge_media fails on OpenAI's {"url": ...} form (g4f <= 7.5)."""
+    messages = [
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://old/1.png"}}]},
+        {"role": "assistant", "content": "seen"},
+        {"role": "user", "content": [
+            {"type": "text", "text": "and these?"},
+            {"type": "image_url", "image_url": {"url": "https://new/2.png"}},
+            {"type": "image_url", "image_url": "https://new/3.png"},
+            "not a part",
+        ]},
+        {"role": "user", "content": "plain text adds nothing"},
+    ]
+    assert list(_merge_media([(b"x", "x.png")], messages)) == [
+        ("https://new/2.png", None), ("https://new/3.png", None), (b"x", "x.png"),
+    ]
+    assert list(_merge_media(None, messages[:2])) == []
+    assert list(_merge_media([], [{"role": "user", "content": "hi"}])) == []
+
+
+# -- cache.py: where the configs are kept -------------------------------------------------
+
+
+def test_without_g4f_s_cache_dir_the_configs_go_under_its_config_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("G4F_CACHE_DIR", raising=False)
+    monkeypatch.setattr(g4f_config, "CACHE_DIR", None, raising=False)
+    monkeypatch.setattr(g4f_config, "CONFIG_DIR", str(tmp_path), raising=False)
+    assert cache.cache_dir() == Path(tmp_path) / "cache"
+    assert cache.config_store().root == Path(tmp_path) / "cache" / "g4f_qwen_spaces"
+    monkeypatch.setattr(g4f_config, "CONFIG_DIR", None)
+    assert cache.cache_dir() is None and cache.config_store() is None
+    monkeypatch.delattr(g4f_config, "CONFIG_DIR")
+    assert cache.cache_dir() is None
+
+
+# -- qwen2.py: the model_chat inputs and outputs -----------------------------------------
+
+
+URL = "http://127.0.0.1:9"
+SYSTEM = "You are the Space's own default (mutants test)."
+
+
+def config(version: str = "4.44.1") -> SpaceConfig:
+    return SpaceConfig.parse(URL, {"version": version, "components": [], "dependencies": []})
+
+
+def endpoint(inputs: tuple[str, ...], outputs: tuple[str, ...] = ("textbox", "chatbot", "textbox")) -> Endpoint:
+    def component(i: int, kind: str) -> Component:
+        return Component(i, kind, {"value": SYSTEM} if kind == "textbox" else {})
+
+    return Endpoint(
+        api_name="model_chat", fn_index=0, trigger_id=None,
+        inputs=tuple(component(i, k) for i, k in enumerate(inputs)),
+        outputs=tuple(Component(10 + i, k) for i, k in enumerate(outputs)),
+    )
+
+
+CHAT = ("now?", [("hi", "hello")], None)
+
+
+@pytest.mark.parametrize(
+    "request_, inputs, version, data",
+    [
+        (CHAT, ("textbox", "chatbot", "textbox"), "4.44.1", ["now?", [["hi", "hello"]], SYSTEM]),
+        (("now?", [], "Be brief."), ("textbox", "chatbot", "textbox"), "4.44.1", ["now?", [], "Be brief."]),
+        (("now?", [], "Be brief."), ("textbox", "chatbot", "state"), "4.44.1", ["now?", [], None]),
+        (CHAT, ("textbox", "chatbot", "textbox"), "6.0.0",
+         ["now?", [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
+                   {"role": "assistant", "content": [{"type": "text", "text": "hello"}]}], SYSTEM]),
+        # The history goes where the Chatbot is; the other two keep their order.
+        (CHAT, ("chatbot", "textbox", "textbox"), "4.44.1", [[["hi", "hello"]], "now?", SYSTEM]),
+        (CHAT, ("textbox", "textbox", "chatbot"), "4.44.1", ["now?", SYSTEM, [["hi", "hello"]]]),
+        # No Chatbot declared: (query, history, system) by position.
+        (CHAT, ("textbox", "json", "textbox"), "4.44.1", ["now?", [["hi", "hello"]], SYSTEM]),
+    ],
+)
+def test_model_chat_inputs_in_their_slots(request_, inputs, version, data):
+    assert Qwen_Qwen_2_72B.build_data(request_, config(version), endpoint(inputs), None) == data
+
+
+def test_model_chat_with_another_number_of_inputs_is_refused():
+    with pytest.raises(SpaceProtocolError) as caught:
+        Qwen_Qwen_2_72B.build_data(CHAT, config(), endpoint(("textbox", "chatbot")), None)
+    assert str(caught.value) == "model_chat takes 2 inputs; expected (query, history, system)"
+
+
+@pytest.mark.parametrize(
+    "outputs, values, answer",
+    [
+        (("textbox", "chatbot", "textbox"), ["", [["q", "the answer"]], "s"], "the answer"),
+        (("chatbot", "textbox", "textbox"), [[["q", "the answer"]], "x", "s"], "the answer"),
+        # No Chatbot among the outputs: the second value, as the Space declares it.
+        (("textbox", "json", "textbox"), ["x", [["q", "the answer"]], "s"], "the answer"),
+        # Fewer values than the Chatbot's position: nothing yet.
+        (("textbox", "chatbot", "textbox"), ["x"], ""),
+        (("textbox", "chatbot", "textbox"), [], ""),
+    ],
+)
+def test_the_answer_is_read_from_the_chatbot_output(outputs, values, answer):
+    assert Qwen_Qwen_2_72B.answer_node(values, endpoint(("textbox", "chatbot", "textbox"), outputs)) == answer
