@@ -230,3 +230,16 @@ def test_model_chat_with_another_number_of_inputs_is_refused():
 )
 def test_the_answer_is_read_from_the_chatbot_output(outputs, values, answer):
     assert Qwen_Qwen_2_72B.answer_node(values, endpoint(("textbox", "chatbot", "textbox"), outputs)) == answer
+
+
+# -- messages.py ----------------------------------------------------------------------
+
+
+def test_a_conversation_that_does_not_end_with_the_user_names_the_last_role():
+    from g4f_qwen_spaces.providers.messages import split_chat
+
+    messages = [{"role": "user", "content": "a"}, {"role": "system", "content": "s"},
+                {"role": "assistant", "content": "b"}]
+    with pytest.raises(SpaceInputError) as caught:
+        split_chat(messages)
+    assert str(caught.value) == "The last message must be the user's question (it is 'assistant')"

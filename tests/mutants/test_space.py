@@ -167,3 +167,25 @@ def test_a_white_space_rewrite_yields_only_what_is_new(first, rewritten, delta, 
     assert tracker.update(rewritten) == delta
     assert tracker.text == reference + delta
     assert tracker.diverged is False
+
+
+# -- chat.py: the text of the newest bot message ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content, text",
+    [
+        # Gradio 6 content parts: only text parts count; a part without a type is text.
+        ([{"type": "text", "text": "a"}], "a"),
+        ([{"text": "a"}], "a"),
+        (["junk", {"type": "text", "text": "a"}], "a"),
+        ([{"type": "reasoning", "text": "hidden"}, {"type": "text", "text": "a"}], "a"),
+        ([{"type": "text", "text": "a"}, {"type": "file", "file": {"path": "x"}}, {"text": "b"}], "ab"),
+        ([{"type": "text", "text": None}], ""),
+        ([], ""),
+    ],
+)
+def test_the_answer_text_of_content_parts(content, text):
+    from g4f_qwen_spaces.space.chat import answer_node
+
+    assert answer_node([{"role": "user", "content": "q"}, {"role": "assistant", "content": content}]) == text

@@ -1,0 +1,81 @@
+"""Tests written against mutants of ``space/http.py`` that the other tests let live.
+
+Through a provider and the scripted fault server (tests/faultserver.py), as a
+caller sees it: the wait a 503/429 gives, which redirects are followed, what
+a refused one says. See tests/mutants/test_space.py for why they live here.
+"""
+from __future__ import annotations
+
+import pytest
+from g4f.errors import RateLimitError, ResponseError, ResponseStatusError
+
+from g4f_qwen_spaces.space import SpaceConnectionError, SpaceQuotaError, SpaceStatusError
+from tests.faultserver import CONFIG, PREFIX, check_error, redirect, respond, run
+
+QUEUE_FULL = {"detail": "Queue is full. Max size is 1 and size is 1."}
+
+
+@pytest.mark.parametrize("header, wait", [("12345678", 12345678.0), ("123456789", None), ("1.5", None)])
+async def test_retry_after_is_read_up_to_eight_digits(qvq_at, header, wait):
+    qvq_at.route("POST", f"{PREFIX}/queue/join", respond(503, QUEUE_FULL, headers={"Retry-After": header}))
+    outcome = await run()
+    error = check_error(outcome, RateLimitError, SpaceQuotaError, "Queue is full")
+    assert error.retry_after == wait
+
+
+async def test_a_relative_redirect_within_the_space_is_followed(qvq_at):
+    qvq_at.route("GET", "/config", redirect("/moved/config"))
+    qvq_at.route("GET", "/moved/config", respond(200, CONFIG))
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world"
+    assert qvq_at.paths("GET")[:2] == ["/config", "/moved/config"]
+
+
+@pytest.mark.parametrize(
+    "location, host",
+    [
+        ("https:///nowhere", "?"),
+        ("https://" + "a" * 70 + ".example/x", "a" * 59 + "…"),
+        ("https://127.0.0.2:1/x", "127.0.0.2"),
+    ],
+)
+async def test_a_redirect_to_another_host_names_it(qvq_at, location, host):
+    qvq_at.route("GET", "/config", redirect(location))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} redirected to another host ({host}); not followed"
+    assert error.status == 302
+
+
+@pytest.fixture
+def status_host(monkeypatch, fault_factory):
+    """A loopback stand-in for huggingface.co's Space pages, reached by the name ``localhost``."""
+    from g4f_qwen_spaces.space import http
+
+    page = fault_factory()
+    monkeypatch.setattr(http, "STATUS_HOSTS", ("localhost",))
+    monkeypatch.setattr(http, "STATUS_SCHEME", "http")
+    monkeypatch.setenv("G4F_QWEN_SPACES_WAKE_LIMIT", "0")
+    return page
+
+
+async def test_a_status_page_named_in_capitals_is_still_the_status_page(qvq_at, status_host):
+    """Host names are case-insensitive: ``LocalHost`` is the status host too."""
+    status_host.route("GET", "/spaces/a/b", respond(200, "<html><body>Welcome</body></html>",
+                                                     content_type="text/html"))
+    qvq_at.route("GET", "/config", redirect(f"http://LocalHost:{status_host.port}/spaces/a/b"))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} is not serving its app (redirected to its Hugging Face page)"
+    assert error.status == 200 and error.state is None
+    assert status_host.paths() == ["/spaces/a/b"]
+
+
+@pytest.mark.parametrize("location", ["http://user@localhost:{port}/spaces/a/b", "https://localhost:{port}/x"])
+async def test_a_status_host_with_credentials_or_another_scheme_is_not_followed(qvq_at, status_host, location):
+    qvq_at.route("GET", "/config", redirect(location.format(port=status_host.port)))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} redirected to another host (localhost); not followed"
+    assert status_host.requests == []
+    assert not isinstance(error, SpaceConnectionError) and isinstance(error, ResponseError)
