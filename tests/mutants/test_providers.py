@@ -96,6 +96,16 @@ async def test_an_object_with_save_but_no_format_is_not_taken_for_a_pil_image():
     assert Saver.saved == 0
 
 
+async def test_g4f_s_judgement_of_the_format_comes_first():
+    """g4f's ``is_accepted_format`` takes a bare FF D8 for a JPEG (ours wants FF D8 FF): PIL then judges it."""
+    with pytest.raises(SpaceInputError) as caught:
+        await load_image(b"\xff\xd8\x00 not really a jpeg", None, None)
+    assert str(caught.value) == "The image is corrupt: UnidentifiedImageError"
+    with pytest.raises(SpaceInputError) as caught:
+        await load_image(b"BM not an accepted format", None, None)
+    assert str(caught.value) == "The file is not an image this Space accepts (JPEG, PNG, GIF or WebP)"
+
+
 async def test_a_base64_data_uri_is_decoded():
     data = png()
     uri = "data:image/png;base64," + base64.b64encode(data).decode()
@@ -243,3 +253,14 @@ def test_a_conversation_that_does_not_end_with_the_user_names_the_last_role():
     with pytest.raises(SpaceInputError) as caught:
         split_chat(messages)
     assert str(caught.value) == "The last message must be the user's question (it is 'assistant')"
+
+
+def test_consecutive_messages_of_one_role_are_joined_with_a_newline():
+    from g4f_qwen_spaces.providers.messages import split_chat
+
+    def message(role, text):
+        return {"role": role, "content": text}
+
+    messages = [message("user", "a"), message("user", "b"), message("assistant", "c"), message("assistant", "d"),
+                message("user", "e"), message("assistant", "f"), message("user", "q")]
+    assert split_chat(messages) == ("q", [("a\nb", "c\nd"), ("e", "f")], None)

@@ -189,3 +189,56 @@ def test_the_answer_text_of_content_parts(content, text):
     from g4f_qwen_spaces.space.chat import answer_node
 
     assert answer_node([{"role": "user", "content": "q"}, {"role": "assistant", "content": content}]) == text
+
+
+# -- client.py: forgetting a config ----------------------------------------------------
+
+
+async def test_a_client_forgets_only_its_own_spaces_config(tmp_path):
+    from g4f_qwen_spaces.space.client import SpaceClient
+
+    cache = ConfigCache()
+    store = ConfigStore(tmp_path)
+    other = "http://127.0.0.1:10"
+    client = SpaceClient(URL, cache=cache, store=store)
+    for url in (URL, other):
+        cache.put(parsed(url))
+        assert store.save(parsed(url))
+    await client.forget()
+    assert cache.get(URL) is None and store.load(URL) is None
+    assert cache.get(other) is not None and store.load(other) is not None
+
+
+# -- files.py: names and corrupt images ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, mime, safe",
+    [
+        ("holiday.photo.png", "image/png", "holiday.photo.png"),
+        ("Xray.png", "image/png", "Xray.png"),
+        ("._X_.png", "image/png", "X.png"),
+        ("scan", "image/jpeg", "scan.jpg"),
+        ("scan.JPEG", "image/jpeg", "scan.jpeg"),
+        ("jpeg", "image/jpeg", "jpeg.jpg"),
+    ],
+)
+def test_safe_names(name, mime, safe):
+    from g4f_qwen_spaces.space.files import safe_name
+
+    assert safe_name(name, mime) == safe
+
+
+def test_a_corrupt_image_is_named_by_what_pil_found():
+    import io
+
+    from PIL import Image
+
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.files import verify_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (3, 2)).save(buffer, "PNG")
+    with pytest.raises(SpaceInputError) as caught:
+        verify_image(buffer.getvalue()[:-20])
+    assert str(caught.value) == "The image is corrupt: OSError"
