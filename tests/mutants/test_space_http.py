@@ -79,3 +79,19 @@ async def test_a_status_host_with_credentials_or_another_scheme_is_not_followed(
     assert str(error) == f"The Space at {qvq_at.url} redirected to another host (localhost); not followed"
     assert status_host.requests == []
     assert not isinstance(error, SpaceConnectionError) and isinstance(error, ResponseError)
+
+
+@pytest.mark.parametrize("closed", ["eof", "close_stream"])
+async def test_a_stream_closed_before_the_answer_names_the_space(qvq_at, closed):
+    from g4f_qwen_spaces.space import SpaceProtocolError
+    from tests.faultserver import HANG, Sleep, close_stream, generating, text_script
+
+    if closed == "eof":
+        qvq_at.script = text_script(["Hello"], complete=False)
+    else:
+        qvq_at.script = [generating("Hello"), Sleep(0.05), close_stream(), HANG]
+    outcome = await run()
+    error = check_error(outcome, ResponseError, SpaceProtocolError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} closed the stream before the answer was complete"
+    assert error.url == qvq_at.url and error.status is None
+    assert outcome.text == "Hello"
