@@ -53,11 +53,11 @@ def equivalent_ids(path: Path = EQUIVALENT) -> set[str]:
     return ids
 
 
-def results(root: Path = ROOT) -> dict[str, dict[str, int | None]]:
+def results(mutants: Path = ROOT / "mutants") -> dict[str, dict[str, int | None]]:
     """{module path: {mutant id: exit code}} for the two packages."""
     found = {}
     for package in PACKAGES:
-        for meta in sorted((root / "mutants" / "g4f_qwen_spaces" / package).glob("*.py.meta")):
+        for meta in sorted((mutants / "g4f_qwen_spaces" / package).glob("*.py.meta")):
             data = json.loads(meta.read_text("utf-8"))
             found[f"{package}/{meta.name[:-5]}"] = data.get("exit_code_by_key", {})
     return found
@@ -69,13 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survivors", action="store_true", help="list the mutants neither killed nor equivalent")
     parser.add_argument("--fail-under", type=float, default=0.0, metavar="PERCENT",
                         help="exit 1 when a package scores below PERCENT (or has mutants not checked)")
+    parser.add_argument("--results", type=Path, default=ROOT / "mutants", metavar="DIR",
+                        help="mutmut's folder (default: mutants/ in the checkout), or a copy of its .meta files")
     options = parser.parse_args(argv)
     equivalent = equivalent_ids()
     per_package: dict[str, Counter[str]] = {p: Counter() for p in PACKAGES}
     survivors = []
     header = f"{'':28} {'all':>5} {'killed':>6} {'surv.':>5} {'none':>5} {'equiv':>5} {'todo':>5} {'score':>7}"
     print(header)
-    for module, codes in results().items():
+    for module, codes in results(options.results).items():
         counts: Counter[str] = Counter()
         for mutant, code in codes.items():
             if mutant in equivalent:
