@@ -106,6 +106,20 @@ async def test_g4f_s_judgement_of_the_format_comes_first():
     assert str(caught.value) == "The file is not an image this Space accepts (JPEG, PNG, GIF or WebP)"
 
 
+async def test_our_magic_bytes_decide_when_g4f_does_not_know_the_format(monkeypatch):
+    """An older g4f whose ``is_accepted_format`` knows no WebP: the image is still a WebP."""
+    import g4f.image
+
+    def knows_no_webp(data):
+        raise ValueError("Invalid image format (from magic code).")
+
+    monkeypatch.setattr(g4f.image, "is_accepted_format", knows_no_webp)
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buffer, "WEBP")
+    image = await load_image(buffer.getvalue(), "w", None)
+    assert (image.mime, image.name) == ("image/webp", "w.webp")
+
+
 async def test_a_base64_data_uri_is_decoded():
     data = png()
     uri = "data:image/png;base64," + base64.b64encode(data).decode()

@@ -242,3 +242,34 @@ def test_a_corrupt_image_is_named_by_what_pil_found():
     with pytest.raises(SpaceInputError) as caught:
         verify_image(buffer.getvalue()[:-20])
     assert str(caught.value) == "The image is corrupt: OSError"
+
+
+# -- redact.py: secrets held by several clients ------------------------------------------
+
+
+def test_a_secret_of_six_characters_is_masked_and_a_shorter_one_is_not():
+    from g4f_qwen_spaces.space.redact import redact, register_secret, release_secret
+
+    register_secret("q7Zk2w")
+    register_secret("Pz9Lm")
+    try:
+        assert redact("a q7Zk2w b Pz9Lm c") == "a *** b Pz9Lm c"
+    finally:
+        release_secret("q7Zk2w")
+        release_secret("Pz9Lm")
+    assert redact("a q7Zk2w b") == "a q7Zk2w b"
+
+
+def test_a_secret_stays_masked_until_its_last_holder_releases_it():
+    from g4f_qwen_spaces.space.redact import redact, register_secret, release_secret
+
+    secret = "hf_MutantsThreeHolders0123456789"
+    for _ in range(3):
+        register_secret(secret)
+    release_secret(secret)
+    release_secret(secret)
+    assert redact(f"<{secret}>") == "<***>"
+    release_secret(secret)
+    assert redact(f"<{secret}>") == f"<{secret}>"
+    release_secret(secret)  # once more than registered: nothing to release, no error
+    assert redact(f"<{secret}>") == f"<{secret}>"

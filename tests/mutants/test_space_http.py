@@ -95,3 +95,65 @@ async def test_a_stream_closed_before_the_answer_names_the_space(qvq_at, closed)
     assert str(error) == f"The Space at {qvq_at.url} closed the stream before the answer was complete"
     assert error.url == qvq_at.url and error.status is None
     assert outcome.text == "Hello"
+
+
+# -- files.py: image downloads -----------------------------------------------------------
+
+
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def fetch(url: str, **kwargs):
+    import aiohttp
+
+    from g4f_qwen_spaces.space.files import download
+
+    async with aiohttp.ClientSession() as session:
+        return await download(url, session, timeout=5.0, **kwargs)
+
+
+async def test_an_image_url_on_loopback_is_refused_by_name(fault, monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+
+    monkeypatch.delenv(ALLOW_PRIVATE_URLS_ENV, raising=False)
+    fault.route("GET", "/img.png", respond(200, png_bytes(), content_type="image/png"))
+    with pytest.raises(SpaceInputError) as caught:
+        await fetch(f"{fault.url}/img.png")
+    assert str(caught.value) == (
+        "Image URLs on private or local networks are refused (127.0.0.1); "
+        f"set {ALLOW_PRIVATE_URLS_ENV}=1 to allow them"
+    )
+    assert fault.requests == []
+
+
+async def test_an_image_download_goes_through_the_proxy(fault, monkeypatch):
+    """The proxy gets the absolute URL and answers for it; nothing connects to the image host."""
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+    from tests.faultserver import dead_port
+
+    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    data = png_bytes()
+    fault.route("GET", "/img.png", respond(200, data, content_type="image/png"))
+    assert await fetch(f"http://127.0.0.1:{dead_port()}/img.png", proxy=fault.url) == data
+    assert fault.paths() == ["/img.png"]
+
+
+async def test_an_image_url_that_redirects_is_not_followed(fault, monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+
+    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    fault.route("GET", "/moved.png", redirect("/img.png"))
+    fault.route("GET", "/img.png", respond(200, png_bytes(), content_type="image/png"))
+    with pytest.raises(SpaceInputError) as caught:
+        await fetch(f"{fault.url}/moved.png")
+    assert str(caught.value) == "The image URL answered 302"
+    assert fault.paths() == ["/moved.png"]
