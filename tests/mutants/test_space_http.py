@@ -115,7 +115,8 @@ async def fetch(url: str, **kwargs):
 
     from g4f_qwen_spaces.space.files import download
 
-    async with aiohttp.ClientSession() as session:
+    # As the Space client opens its sessions: bodies are decompressed by us, bounded.
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
         return await download(url, session, timeout=5.0, **kwargs)
 
 
@@ -157,3 +158,20 @@ async def test_an_image_url_that_redirects_is_not_followed(fault, monkeypatch):
         await fetch(f"{fault.url}/moved.png")
     assert str(caught.value) == "The image URL answered 302"
     assert fault.paths() == ["/moved.png"]
+
+
+async def test_a_gzipped_image_is_inflated_and_counted_after_inflating(fault, monkeypatch):
+    import gzip
+
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+
+    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    data = png_bytes()
+    fault.route("GET", "/img.png", respond(200, gzip.compress(data), content_type="image/png",
+                                           headers={"Content-Encoding": "gzip"}))
+    assert await fetch(f"{fault.url}/img.png") == data
+    assert await fetch(f"{fault.url}/img.png", limit=len(data)) == data
+    with pytest.raises(SpaceInputError) as caught:
+        await fetch(f"{fault.url}/img.png", limit=len(data) - 1)
+    assert str(caught.value) == f"The image is over the {len(data) - 1:,}-byte limit"
