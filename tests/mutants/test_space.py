@@ -273,3 +273,22 @@ def test_a_secret_stays_masked_until_its_last_holder_releases_it():
     assert redact(f"<{secret}>") == f"<{secret}>"
     release_secret(secret)  # once more than registered: nothing to release, no error
     assert redact(f"<{secret}>") == f"<{secret}>"
+
+
+# -- config.py: what a malformed config is reported as ----------------------------------
+
+
+def test_a_malformed_config_field_is_named_with_a_short_excerpt():
+    value = ["x" * 200]
+    with pytest.raises(SpaceProtocolError) as caught:
+        SpaceConfig.parse(URL, {"components": value, "dependencies": []})
+    excerpt = repr(value[0])[:79] + "…"  # the first item that is not a component
+    assert str(caught.value) == f"The Space at {URL} sent a config whose components is malformed: {excerpt}"
+    assert caught.value.url == URL
+
+
+def test_api_names_are_the_string_names_without_their_slash():
+    dependencies = [{"api_name": "/predict"}, {"api_name": "/Xray"}, {"api_name": 5}, {"api_name": ""},
+                    {"api_name": None}, {}, {"api_name": "chat"}]
+    config = SpaceConfig.parse(URL, {"components": [], "dependencies": dependencies})
+    assert config.api_names() == ["predict", "Xray", "chat"]

@@ -175,3 +175,37 @@ async def test_a_gzipped_image_is_inflated_and_counted_after_inflating(fault, mo
     with pytest.raises(SpaceInputError) as caught:
         await fetch(f"{fault.url}/img.png", limit=len(data) - 1)
     assert str(caught.value) == f"The image is over the {len(data) - 1:,}-byte limit"
+
+
+@pytest.mark.parametrize("url, host", [("http://no-such-image.invalid/x.png", "no-such-image.invalid"),
+                                       ("http:///x.png", "")])
+async def test_an_image_host_that_does_not_resolve_is_named(monkeypatch, url, host):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+
+    monkeypatch.delenv(ALLOW_PRIVATE_URLS_ENV, raising=False)
+    with pytest.raises(SpaceInputError) as caught:
+        await fetch(url)
+    assert str(caught.value) == f"Cannot resolve the image URL's host {host!r}"
+
+
+async def test_an_image_url_that_cannot_be_reached_says_how(monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+    from tests.faultserver import dead_port
+
+    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    with pytest.raises(SpaceInputError) as caught:
+        await fetch(f"http://127.0.0.1:{dead_port()}/x.png")
+    assert str(caught.value) == "Cannot download the image: ClientConnectorError"
+
+
+async def test_an_image_in_many_pieces_arrives_whole(fault, monkeypatch):
+    import os
+
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+
+    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    data = png_bytes() + os.urandom(3 << 20)
+    fault.route("GET", "/big.png", respond(200, data, content_type="image/png"))
+    assert await fetch(f"{fault.url}/big.png") == data
