@@ -292,3 +292,80 @@ def test_api_names_are_the_string_names_without_their_slash():
                     {"api_name": None}, {}, {"api_name": "chat"}]
     config = SpaceConfig.parse(URL, {"components": [], "dependencies": dependencies})
     assert config.api_names() == ["predict", "Xray", "chat"]
+
+
+# -- diff.py: where an operation may point ----------------------------------------------
+
+
+def test_an_add_past_the_end_of_a_list_is_refused():
+    from g4f_qwen_spaces.space.diff import apply_ops
+
+    assert apply_ops([1, 2], [["add", [2], 3]]) == [1, 2, 3]  # at the end: an append
+    with pytest.raises(SpaceProtocolError) as caught:
+        apply_ops([1, 2], [["add", [3], 3]])
+    assert str(caught.value) == "Diff operation 'add' at [3] does not fit the value: IndexError"
+
+
+def test_a_string_key_into_a_list_is_an_index_error():
+    from g4f_qwen_spaces.space.diff import apply_ops
+
+    with pytest.raises(SpaceProtocolError) as caught:
+        apply_ops([[1]], [["replace", [0, "a"], 3]])
+    assert str(caught.value) == "Diff operation 'replace' at [0, 'a'] does not fit the value: IndexError"
+
+
+def test_deletes_inside_a_nested_list_are_applied_as_one_run():
+    """Gradio 4 numbers a run of deletes by the original indices, Gradio 5/6 pre-shifts them."""
+    from g4f_qwen_spaces.space.diff import apply_ops
+
+    value = [["a", "b", "c", "d"], ["e"]]
+    gradio4 = [["delete", [0, 1], None], ["delete", [0, 2], None]]
+    gradio5 = [["delete", [0, 1], None], ["delete", [0, 1], None]]
+    assert apply_ops([list(v) for v in value], gradio4) == [["a", "d"], ["e"]]
+    assert apply_ops([list(v) for v in value], gradio5) == [["a", "d"], ["e"]]
+
+
+# -- errors.py ---------------------------------------------------------------------------
+
+
+def test_a_quota_error_keeps_its_status_and_wait():
+    from g4f_qwen_spaces.space.errors import SpaceQuotaError
+
+    error = SpaceQuotaError("busy", 30.0, status=429, url=URL)
+    assert (error.status, error.retry_after, error.url, str(error)) == (429, 30.0, URL, "busy")
+
+
+# -- queue.py: the wait a quota message gives ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message, wait",
+    [
+        ("You have exceeded your GPU quota (60s requested vs. 0s left). Retry in 1:02:03", 3723.0),
+        ("You have exceeded your GPU quota. Retry in 5:00", 300.0),
+        ("You have exceeded your GPU quota. Please retry in 1:00:00", 3600.0),
+        ("ZeroGPU quota exceeded, try again in 12.5 s", 12.5),
+        ("ZeroGPU quota exceeded, try again in 7s", 7.0),
+        ("ZeroGPU quota exceeded", None),
+    ],
+)
+def test_the_wait_a_quota_message_gives(message, wait):
+    from g4f_qwen_spaces.space.errors import SpaceQuotaError
+    from g4f_qwen_spaces.space.queue import app_error
+
+    error = app_error({"error": message}, 5, URL)
+    assert type(error) is SpaceQuotaError
+    assert error.retry_after == wait and str(error) == message and error.url == URL
+
+
+# -- sse.py: the last event of a stream -------------------------------------------------
+
+
+def test_the_last_event_without_a_blank_line_keeps_its_own_characters():
+    from g4f_qwen_spaces.space.sse import SSEParser
+
+    parser = SSEParser()
+    assert parser.feed(b"data: XX ") == []
+    assert parser.close() == b"XX "
+    assert parser.feed(b"\n\ndata: 2\n\n") == [b"2"]  # a parser can be fed again after close()
+    assert parser.close() is None
