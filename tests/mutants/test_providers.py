@@ -120,6 +120,17 @@ async def test_our_magic_bytes_decide_when_g4f_does_not_know_the_format(monkeypa
     assert (image.mime, image.name) == ("image/webp", "w.webp")
 
 
+@pytest.mark.parametrize("form", ["image_url", "image_url_string", "url"])
+async def test_an_openai_content_part_passed_as_media(form):
+    data = png()
+    uri = "data:image/png;base64," + base64.b64encode(data).decode()
+    part = {"image_url": {"type": "image_url", "image_url": {"url": uri}},
+            "image_url_string": {"type": "image_url", "image_url": uri},
+            "url": {"url": uri}}[form]
+    image = await load_image(part, None, None)
+    assert (image.data, image.mime) == (data, "image/png")
+
+
 async def test_a_base64_data_uri_is_decoded():
     data = png()
     uri = "data:image/png;base64," + base64.b64encode(data).decode()

@@ -369,3 +369,20 @@ def test_the_last_event_without_a_blank_line_keeps_its_own_characters():
     assert parser.close() == b"XX "
     assert parser.feed(b"\n\ndata: 2\n\n") == [b"2"]  # a parser can be fed again after close()
     assert parser.close() is None
+
+
+@pytest.mark.parametrize(
+    "ops, action, path",
+    [
+        ([["add", [5], "x"]], "add", "[5]"),  # a dict's keys are strings
+        ([["replace", ["missing"], "x"]], "replace", "['missing']"),  # only an add makes a key
+        ([["delete", ["missing"], None]], "delete", "['missing']"),
+    ],
+)
+def test_dict_keys_in_a_diff(ops, action, path):
+    from g4f_qwen_spaces.space.diff import apply_ops
+
+    assert apply_ops({"a": 1}, [["add", ["b"], 2]]) == {"a": 1, "b": 2}
+    with pytest.raises(SpaceProtocolError) as caught:
+        apply_ops({"a": 1}, ops)
+    assert str(caught.value) == f"Diff operation {action!r} at {path} does not fit the value: KeyError"
