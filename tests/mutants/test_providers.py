@@ -131,6 +131,22 @@ async def test_an_openai_content_part_passed_as_media(form):
     assert (image.data, image.mime) == (data, "image/png")
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_an_image_url_is_downloaded_not_opened_as_a_file(scheme, monkeypatch):
+    from types import SimpleNamespace
+
+    import aiohttp
+
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+
+    monkeypatch.delenv(ALLOW_PRIVATE_URLS_ENV, raising=False)
+    async with aiohttp.ClientSession() as session:
+        http = SimpleNamespace(session=session, remaining=lambda: 5.0, proxy=None)
+        with pytest.raises(SpaceInputError) as caught:
+            await load_image(f"{scheme}://no-such-image.invalid/x.png", None, http)
+    assert str(caught.value) == "Cannot resolve the image URL's host 'no-such-image.invalid'"
+
+
 async def test_a_base64_data_uri_is_decoded():
     data = png()
     uri = "data:image/png;base64," + base64.b64encode(data).decode()
