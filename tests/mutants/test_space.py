@@ -386,3 +386,41 @@ def test_dict_keys_in_a_diff(ops, action, path):
     with pytest.raises(SpaceProtocolError) as caught:
         apply_ops({"a": 1}, ops)
     assert str(caught.value) == f"Diff operation {action!r} at {path} does not fit the value: KeyError"
+
+
+# -- queue.py: Gradio 4's quoted error messages ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "message, major, text",
+    [
+        ("'The model is overloaded'", 4, "The model is overloaded"),
+        ('"Bad input"', 4, "Bad input"),
+        ("'it's broken'", 4, "it's broken"),  # not a Python literal: the quotes alone go
+        ("'Bad input'", 5, "'Bad input'"),  # Gradio 5 sends the message itself
+        ("XhelloX", 4, "XhelloX"),
+        ("'a\"", 4, "'a\""),
+    ],
+)
+def test_gradio_4_error_messages_lose_their_quotes(message, major, text):
+    from g4f_qwen_spaces.space.errors import SpaceAppError
+    from g4f_qwen_spaces.space.queue import app_error
+
+    error = app_error({"error": message}, major, URL)
+    assert type(error) is SpaceAppError and str(error) == text
+
+
+def test_an_empty_quoted_message_is_no_message():
+    from g4f_qwen_spaces.space.queue import app_error
+
+    error = app_error({"error": "''"}, 4, URL)
+    assert str(error) == f"The Space at {URL} failed without a message (the app hides its errors)"
+
+
+def test_only_messages_under_64_kib_are_unquoted():
+    from g4f_qwen_spaces.space.queue import app_error
+
+    under = "'" + "a" * 65533 + "'"
+    at = "'" + "a" * 65534 + "'"
+    assert str(app_error({"error": under}, 4, URL)).startswith("aaa")
+    assert str(app_error({"error": at}, 4, URL)).startswith("'aaa")
