@@ -424,3 +424,123 @@ def test_only_messages_under_64_kib_are_unquoted():
     at = "'" + "a" * 65534 + "'"
     assert str(app_error({"error": under}, 4, URL)).startswith("aaa")
     assert str(app_error({"error": at}, 4, URL)).startswith("'aaa")
+
+
+# -- limits.py -------------------------------------------------------------------------
+
+
+def test_the_documented_default_limits():
+    from g4f_qwen_spaces.space.limits import DEFAULT_LIMITS, Limits
+
+    assert Limits() == DEFAULT_LIMITS
+    assert (DEFAULT_LIMITS.event, DEFAULT_LIMITS.stream, DEFAULT_LIMITS.config, DEFAULT_LIMITS.json,
+            DEFAULT_LIMITS.error_body) == (16 << 20, 64 << 20, 16 << 20, 1 << 20, 8 << 10)
+
+
+@pytest.mark.parametrize(
+    "raw, stream",
+    [("", 64 << 20), ("   ", 64 << 20), ("0.5", 1 << 19), (" 3 ", 3 << 20), ("1.0000001", (1 << 20) + 0)],
+)
+def test_the_stream_variable(monkeypatch, raw, stream):
+    from g4f_qwen_spaces.space.limits import STREAM_ENV, Limits
+
+    monkeypatch.setenv(STREAM_ENV, raw)
+    limits = Limits.from_env()
+    assert limits.stream == stream and limits.event == 16 << 20
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("0", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a finite positive number, got '0'"),
+        ("x", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a number of megabytes, got 'x'"),
+    ],
+)
+def test_a_bad_stream_variable_is_named(monkeypatch, raw, message):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import STREAM_ENV, Limits
+
+    monkeypatch.setenv(STREAM_ENV, raw)
+    with pytest.raises(SpaceInputError) as caught:
+        Limits.from_env()
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (True, "timeout must be a number of seconds, got True"),
+        ("x" * 50, "timeout must be a number of seconds, got '" + "x" * 39),
+        (None, "timeout must be a number of seconds, got None"),
+        (0, "timeout must be a finite positive number, got 0"),
+        (-0.5, "timeout must be a finite positive number, got -0.5"),
+        (float("inf"), "timeout must be a finite positive number, got inf"),
+    ],
+)
+def test_positive_refusals_word_for_word(value, message):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import positive
+
+    with pytest.raises(SpaceInputError) as caught:
+        positive(value, "timeout")
+    assert str(caught.value) == message
+
+
+def test_a_positive_number_of_another_unit():
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import positive
+
+    with pytest.raises(SpaceInputError) as caught:
+        positive("many", "size", "megabytes")
+    assert str(caught.value) == "size must be a number of megabytes, got 'many'"
+
+
+@pytest.mark.parametrize("value, seconds", [(0, 0.0), ("0", 0.0), (0.25, 0.25), ("7", 7.0)])
+def test_non_negative_accepts_zero(value, seconds):
+    from g4f_qwen_spaces.space.limits import non_negative
+
+    assert non_negative(value, "cooldown") == seconds
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (-0.001, "cooldown must be a finite number of seconds >= 0, got -0.001"),
+        (float("nan"), "cooldown must be a finite number of seconds >= 0, got nan"),
+        (False, "cooldown must be a number of seconds, got False"),
+        ("soon", "cooldown must be a number of seconds, got 'soon'"),
+    ],
+)
+def test_non_negative_refusals_word_for_word(value, message):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import non_negative
+
+    with pytest.raises(SpaceInputError) as caught:
+        non_negative(value, "cooldown")
+    assert str(caught.value) == message
+
+
+def test_optional_seconds():
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import optional_seconds
+
+    assert optional_seconds(None, "stall_timeout") is None
+    assert optional_seconds("", "stall_timeout") is None
+    assert optional_seconds("2", "stall_timeout") == 2.0
+    with pytest.raises(SpaceInputError) as caught:
+        optional_seconds(0, "stall_timeout")
+    assert str(caught.value) == "stall_timeout must be a finite positive number, got 0"
+
+
+def test_the_default_deadline_variable_with_blanks(monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import DEADLINE_ENV, default_deadline
+
+    monkeypatch.setenv(DEADLINE_ENV, "  ")
+    assert default_deadline() == 600.0
+    monkeypatch.setenv(DEADLINE_ENV, " 9.5 ")
+    assert default_deadline() == 9.5
+    monkeypatch.setenv(DEADLINE_ENV, "-3")
+    with pytest.raises(SpaceInputError) as caught:
+        default_deadline()
+    assert str(caught.value) == f"{DEADLINE_ENV} must be a finite positive number, got '-3'"
