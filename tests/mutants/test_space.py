@@ -544,3 +544,65 @@ def test_the_default_deadline_variable_with_blanks(monkeypatch):
     with pytest.raises(SpaceInputError) as caught:
         default_deadline()
     assert str(caught.value) == f"{DEADLINE_ENV} must be a finite positive number, got '-3'"
+
+
+# -- errors.py -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data, limit, text",
+    [
+        (None, 200, "(empty)"),
+        ("", 200, "(empty)"),
+        ("<p> </p>", 200, "(empty)"),
+        (b"caf\xc3\xa9 \xff", 200, "café \ufffd"),
+        (bytearray(b"abc"), 200, "abc"),
+        (memoryview(b"abc"), 200, "abc"),
+        (12, 200, "12"),
+        ("x" * 10, 10, "x" * 10),
+        ("x" * 11, 10, "x" * 9 + "…"),
+        ("a&lt;b&gt;", 200, "a‹b›"),
+        ("  a \t\n b  ", 200, "a b"),
+    ],
+)
+def test_excerpt_word_for_word(data, limit, text):
+    from g4f_qwen_spaces.space.errors import excerpt
+
+    assert excerpt(data, limit) == text
+
+
+def test_excerpt_looks_at_the_first_4096_characters_only():
+    from g4f_qwen_spaces.space.errors import excerpt
+
+    assert excerpt("a" * 4095 + "bc", 10_000) == "a" * 4095 + "b"
+
+
+def test_excerpt_redacts_before_it_cuts():
+    from g4f_qwen_spaces.space.errors import excerpt
+    from g4f_qwen_spaces.space.redact import register_secret, release_secret
+
+    secret = "hf_ExcerptCutsAfterRedaction123456"
+    register_secret(secret)
+    try:
+        assert excerpt("ab" + secret + "cd", 8) == "ab***cd"
+        assert excerpt("abcd" + secret, 6) == "abcd*…"
+    finally:
+        release_secret(secret)
+
+
+def test_the_error_family_keeps_what_it_is_given():
+    from g4f_qwen_spaces.space import errors as e
+
+    error = e.SpaceStatusError("m", 503, url=URL, state="sleeping")
+    assert (str(error), error.status, error.url, error.state) == ("m", 503, URL, "sleeping")
+    asleep = e.SpaceAsleepError("m", 503, url=URL, state="building", elapsed=2.5)
+    assert (asleep.status, asleep.url, asleep.state, asleep.elapsed) == (503, URL, "building", 2.5)
+    assert e.SpaceAsleepError("m").elapsed == 0.0 and e.SpaceStatusError("m").state is None
+    limit = e.SpaceLimitError("m", "the queue join", url=URL)
+    assert (limit.limit, limit.url, limit.status) == ("the queue join", URL, None)
+    quota = e.SpaceQuotaError("m")
+    assert (quota.retry_after, quota.status, quota.url) == (None, None, None)
+    assert isinstance(e.SpaceConnectTimeoutError("m"), TimeoutError)
+    assert isinstance(e.SpaceInputError("m"), ValueError)
+    plain = e.SpaceError("m")
+    assert (plain.status, plain.url) == (None, None)
