@@ -606,3 +606,87 @@ def test_the_error_family_keeps_what_it_is_given():
     assert isinstance(e.SpaceInputError("m"), ValueError)
     plain = e.SpaceError("m")
     assert (plain.status, plain.url) == (None, None)
+
+
+def test_app_errors_name_the_space_and_are_cut_at_300_characters():
+    from g4f_qwen_spaces.space.errors import SpaceAppError
+    from g4f_qwen_spaces.space.queue import app_error
+
+    for output in ({"error": None}, {"error": ""}, {}):
+        error = app_error(output, 5, URL)
+        assert type(error) is SpaceAppError and error.url == URL
+    error = app_error({"error": "y" * 301}, 5, URL)
+    assert type(error) is SpaceAppError and error.url == URL and str(error) == "y" * 299 + "…"
+    assert str(app_error({"error": "y" * 300}, 5, URL)) == "y" * 300
+    quota = app_error({"error": "ZeroGPU quota exceeded"}, 5, URL)
+    assert quota.url == URL and app_error({"error": "x"}, 5, "").url is None
+
+
+# -- store.py: why a cached file is not used ---------------------------------------------
+
+
+def cached_file(**fields) -> bytes:
+    import json
+    import time
+
+    from g4f_qwen_spaces.space.store import FORMAT
+
+    document = {"format": FORMAT, "url": URL, "saved": time.time(), "config": parsed().to_raw()}
+    document.update(fields)
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    "fields, reason",
+    [
+        ({"format": "g4f-qwen-spaces/config/0"}, "not a file of ours"),
+        ({"url": URL + "/"}, "the file is for another URL"),
+        ({"saved": "yesterday"}, "no save time"),
+        ({"saved": True}, "no save time"),
+        ({"saved": None}, "no save time"),
+    ],
+)
+def test_a_cached_file_refused_says_why(tmp_path, fields, reason):
+    store = ConfigStore(tmp_path)
+    assert store.validate(URL, cached_file()).base_url == URL
+    with pytest.raises(ValueError) as caught:
+        store.validate(URL, cached_file(**fields))
+    assert str(caught.value) == reason
+
+
+def test_a_cached_file_that_is_not_an_object_is_not_ours(tmp_path):
+    with pytest.raises(ValueError) as caught:
+        ConfigStore(tmp_path).validate(URL, b"[1, 2]")
+    assert str(caught.value) == "not a file of ours"
+
+
+@pytest.mark.parametrize(
+    "offset, reason",
+    [
+        (-86400.0, None),  # a day old: still trusted
+        (-86401.0, "saved 86401 s ago"),
+        (300.0, None),  # five minutes in the future: another machine's clock
+        (301.0, "saved -301 s ago"),
+    ],
+)
+def test_a_cached_file_is_trusted_for_a_day(tmp_path, monkeypatch, offset, reason):
+    from g4f_qwen_spaces.space import store as store_module
+
+    now = 1_000_000.0
+    monkeypatch.setattr(store_module, "time", SimpleNamespace(time=lambda: now))
+    store = ConfigStore(tmp_path)
+    raw = cached_file(saved=now + offset)
+    if reason is None:
+        assert store.validate(URL, raw).base_url == URL
+    else:
+        with pytest.raises(ValueError) as caught:
+            store.validate(URL, raw)
+        assert str(caught.value) == reason
+
+
+def test_a_cached_config_of_another_protocol_is_refused(tmp_path):
+    raw = parsed().to_raw()
+    raw["protocol"] = "ws"
+    with pytest.raises(ValueError) as caught:
+        ConfigStore(tmp_path).validate(URL, cached_file(config=raw))
+    assert str(caught.value) == "protocol 'ws'"
