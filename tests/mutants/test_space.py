@@ -690,3 +690,13 @@ def test_a_cached_config_of_another_protocol_is_refused(tmp_path):
     with pytest.raises(ValueError) as caught:
         ConfigStore(tmp_path).validate(URL, cached_file(config=raw))
     assert str(caught.value) == "protocol 'ws'"
+
+
+def test_a_rope_read_while_it_grows():
+    rope = Rope("a")
+    assert str(rope) == "a"
+    rope.append("b")
+    rope.append("c")
+    assert str(rope) == "abc" and str(rope) == "abc"
+    rope.append("d")
+    assert str(rope) == "abcd" and len(rope) == 4
