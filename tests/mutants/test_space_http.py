@@ -209,3 +209,16 @@ async def test_an_image_in_many_pieces_arrives_whole(fault, monkeypatch):
     data = png_bytes() + os.urandom(3 << 20)
     fault.route("GET", "/big.png", respond(200, data, content_type="image/png"))
     assert await fetch(f"{fault.url}/big.png") == data
+
+
+async def test_not_waiting_for_a_sleeping_space_keeps_its_url_and_status(qvq_at, monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceAsleepError
+
+    monkeypatch.setenv("G4F_QWEN_SPACES_WAKE_LIMIT", "0")
+    page = "<html><body><h1>This Space is sleeping due to inactivity.</h1></body></html>"
+    qvq_at.route("GET", "/config", respond(503, page, content_type="text/html"))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceAsleepError, within=5)
+    assert str(error) == (f"The Space at {qvq_at.url} is sleeping (503); "
+                          "not waiting for it (G4F_QWEN_SPACES_WAKE_LIMIT=0)")
+    assert (error.url, error.status, error.state) == (qvq_at.url, 503, "sleeping")
