@@ -700,3 +700,32 @@ def test_a_rope_read_while_it_grows():
     assert str(rope) == "abc" and str(rope) == "abc"
     rope.append("d")
     assert str(rope) == "abcd" and len(rope) == 4
+
+
+# -- copies.py: the error that names every copy -------------------------------------------
+
+
+def test_a_combined_error_keeps_the_cause_of_the_decisive_failure():
+    from g4f_qwen_spaces.space.copies import CoolDown, combine
+    from g4f_qwen_spaces.space.errors import SpaceConnectionError, SpaceStatusError
+
+    root = OSError("refused")
+    unreachable = SpaceConnectionError("Cannot reach the Space at http://a: refused", url="http://a")
+    unreachable.__cause__ = root
+    gone = SpaceStatusError("The Space at http://b answered 404", 404, url="http://b")
+    combined = combine([("http://a", unreachable), ("http://b", gone)])
+    assert type(combined) is SpaceConnectionError
+    assert combined.__cause__ is root and combined.__suppress_context__ is True
+    assert (combined.url, combined.status) == ("http://a", None)
+    also_gone = SpaceStatusError("The Space at http://c answered 404", 404, url="http://c")
+    combined = combine([("http://b", gone), ("http://c", also_gone)])
+    assert combined.__cause__ is gone and combined.__suppress_context__ is True
+    assert str(combined) == ("No copy of the Space could answer (2 tried): "
+                             "http://b: not found (404); http://c: not found (404)")
+    # A new cool-down list of its own works (mark, plan, clear).
+    cool = CoolDown()
+    cool.mark("http://b", 60.0, "not found (404)")
+    plan = cool.plan(["http://b", "http://c"])
+    assert plan.urls == ("http://c",) and [s.url for s in plan.skipped] == ["http://b"]
+    cool.clear()
+    assert cool.plan(["http://b", "http://c"]).urls == ("http://b", "http://c")
