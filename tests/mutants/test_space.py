@@ -729,3 +729,68 @@ def test_a_combined_error_keeps_the_cause_of_the_decisive_failure():
     assert plan.urls == ("http://c",) and [s.url for s in plan.skipped] == ["http://b"]
     cool.clear()
     assert cool.plan(["http://b", "http://c"]).urls == ("http://b", "http://c")
+
+
+@pytest.mark.parametrize(
+    "error, drop",
+    [
+        ("protocol", True),
+        ("limit", True),
+        ("404", True),
+        ("500", True),
+        ("503", False),
+        ("504", True),
+        ("asleep-page", False),
+        ("quota", False),
+        ("auth", False),
+        ("connection", False),
+    ],
+)
+def test_which_refused_joins_drop_the_cached_config(error, drop):
+    from g4f_qwen_spaces.space import errors as e
+    from g4f_qwen_spaces.space.client import disagrees
+
+    made = {
+        "protocol": e.SpaceProtocolError("m"),
+        "limit": e.SpaceLimitError("m", "the queue join"),
+        "404": e.SpaceStatusError("m", 404),
+        "500": e.SpaceStatusError("m", 500),
+        "503": e.SpaceStatusError("m", 503),
+        "504": e.SpaceStatusError("m", 504),
+        "asleep-page": e.SpaceStatusError("m", 404, state="sleeping"),
+        "quota": e.SpaceQuotaError("m", status=429),
+        "auth": e.SpaceAuthError("m", 401),
+        "connection": e.SpaceConnectionError("m"),
+    }[error]
+    assert disagrees(made) is drop
+
+
+@pytest.mark.parametrize(
+    "error, text",
+    [
+        ("asleep", "still asleep after 3 s (the wake limit)"),
+        ("building", "still building after 181 s (the wake limit)"),
+        ("auth", "refused access: an HF token is needed"),
+        ("auth401", "refused access (401): an HF token is needed"),
+    ],
+)
+def test_why_a_copy_failed_in_a_few_words(error, text):
+    from g4f_qwen_spaces.space import errors as e
+    from g4f_qwen_spaces.space.copies import reason
+
+    made = {
+        "asleep": e.SpaceAsleepError("m", 503, elapsed=2.6),
+        "building": e.SpaceAsleepError("m", 503, state="building", elapsed=181.2),
+        "auth": e.SpaceAuthError("m"),
+        "auth401": e.SpaceAuthError("m", 401),
+    }[error]
+    assert reason(made) == text
+
+
+def test_a_cool_down_under_a_second_still_counts():
+    from g4f_qwen_spaces.space.copies import CoolDown
+
+    cool = CoolDown()
+    cool.mark("http://a", 0.5, "busy")
+    cool.mark("http://b", 0, "busy")  # 0: cool-down off
+    assert cool.plan(["http://a", "http://b"]).urls == ("http://b",)
