@@ -222,3 +222,49 @@ async def test_not_waiting_for_a_sleeping_space_keeps_its_url_and_status(qvq_at,
     assert str(error) == (f"The Space at {qvq_at.url} is sleeping (503); "
                           "not waiting for it (G4F_QWEN_SPACES_WAKE_LIMIT=0)")
     assert (error.url, error.status, error.state) == (qvq_at.url, 503, "sleeping")
+
+
+# -- SpaceHTTP.map_error: the one mapping into the SpaceError family ------------------------
+
+BASE = "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize(
+    "error, kind, message",
+    [
+        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), "SpaceProtocolError",
+         f"The Space at {BASE} sent text that is not UTF-8"),
+        (RecursionError(), "SpaceProtocolError", f"The Space at {BASE} sent data nested too deeply"),
+        (MemoryError(), "SpaceProtocolError", f"The Space at {BASE} sent more than fits in memory"),
+        (KeyError("x"), "SpaceProtocolError", f"The Space at {BASE} sent data this client cannot use (KeyError)"),
+        (RuntimeError("x"), "SpaceError", f"The call to the Space at {BASE} failed: RuntimeError"),
+    ],
+)
+def test_map_error_word_for_word(error, kind, message):
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    mapped = SpaceHTTP(BASE).map_error(error)
+    assert type(mapped).__name__ == kind
+    assert str(mapped) == message and mapped.url == BASE
+
+
+def test_map_error_fills_only_a_missing_url_and_leaves_cancellation_alone():
+    import asyncio
+
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    http = SpaceHTTP(BASE)
+    bare = SpaceProtocolError("from a parser")
+    assert http.map_error(bare) is bare and bare.url == BASE
+    elsewhere = SpaceProtocolError("m", url="http://127.0.0.1:10")
+    assert http.map_error(elsewhere).url == "http://127.0.0.1:10"
+    cancelled = asyncio.CancelledError()
+    assert http.map_error(cancelled) is cancelled
+
+
+def test_a_space_http_shows_whether_it_holds_a_token_never_the_token():
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    assert repr(SpaceHTTP(BASE)) == f"SpaceHTTP({BASE!r}, token=none)"
+    assert repr(SpaceHTTP(BASE, token="hf_ReprNeverShowsIt0123")) == f"SpaceHTTP({BASE!r}, token=set)"
