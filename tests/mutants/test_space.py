@@ -772,6 +772,8 @@ def test_which_refused_joins_drop_the_cached_config(error, drop):
         ("building", "still building after 181 s (the wake limit)"),
         ("auth", "refused access: an HF token is needed"),
         ("auth401", "refused access (401): an HF token is needed"),
+        ("runtime", "has a runtime error"),
+        ("paused", "is paused"),
     ],
 )
 def test_why_a_copy_failed_in_a_few_words(error, text):
@@ -783,6 +785,8 @@ def test_why_a_copy_failed_in_a_few_words(error, text):
         "building": e.SpaceAsleepError("m", 503, state="building", elapsed=181.2),
         "auth": e.SpaceAuthError("m"),
         "auth401": e.SpaceAuthError("m", 401),
+        "runtime": e.SpaceStatusError("m", 503, state="runtime error"),
+        "paused": e.SpaceStatusError("m", 503, state="paused"),
     }[error]
     assert reason(made) == text
 
