@@ -798,3 +798,43 @@ def test_a_cool_down_under_a_second_still_counts():
     cool.mark("http://a", 0.5, "busy")
     cool.mark("http://b", 0, "busy")  # 0: cool-down off
     assert cool.plan(["http://a", "http://b"]).urls == ("http://b",)
+
+
+# -- body.py: corrupt compressed bodies ----------------------------------------------------
+
+CORRUPT = "sent a corrupt compressed body: Error -3 while decompressing data"
+
+
+def test_a_corrupt_gzip_body_is_not_retried_as_raw_deflate():
+    inflater = Inflater("gzip", URL)
+    with pytest.raises(SpaceProtocolError) as caught:
+        list(inflater.feed(b"\x1f\x8b\x08\x00garbage-garbage"))
+    assert str(caught.value) == f"The Space at {URL} {CORRUPT}: invalid code lengths set"
+    assert caught.value.url == URL
+
+
+def test_a_deflate_body_that_is_neither_zlib_nor_raw_fails_once_tried_both():
+    with pytest.raises(SpaceProtocolError) as caught:
+        list(Inflater("deflate", URL).feed(b"\xff\xff\xff\xffgarbage"))
+    assert str(caught.value) == f"The Space at {URL} {CORRUPT}: invalid block type"
+
+
+def test_deflate_that_started_as_zlib_is_not_retried_raw_midway():
+    import zlib
+
+    data = zlib.compress(b"hello world " * 1000)
+    inflater = Inflater("deflate", URL)
+    assert b"".join(inflater.feed(data[:20])) == b""
+    with pytest.raises(SpaceProtocolError) as caught:
+        list(inflater.feed(bytes(b ^ 0xFF for b in data[20:60])))
+    assert str(caught.value) == f"The Space at {URL} {CORRUPT}: invalid code -- missing end-of-block"
+
+
+def test_raw_deflate_is_read_too():
+    import zlib
+
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    raw = compressor.compress(b"raw " * 500) + compressor.flush()
+    inflater = Inflater("deflate", URL)
+    assert b"".join(inflater.feed(raw)) == b"raw " * 500
+    assert list(inflater.finish()) == []
