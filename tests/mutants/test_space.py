@@ -838,3 +838,127 @@ def test_raw_deflate_is_read_too():
     inflater = Inflater("deflate", URL)
     assert b"".join(inflater.feed(raw)) == b"raw " * 500
     assert list(inflater.finish()) == []
+
+
+# -- config.py: what is read from /config -------------------------------------------------
+
+
+def app_config(**extra):
+    raw = {
+        "version": "5.49.1",
+        "api_prefix": "/gradio_api/",
+        "protocol": "sse_v3",
+        "max_file_size": 1000,
+        "components": [{"id": 1, "type": "textbox", "props": {"value": "hi"}},
+                       {"id": 2, "type": "chatbot"}, {"id": 3, "type": "state", "props": None}],
+        "dependencies": [
+            {"id": 7, "api_name": "chat", "targets": [[1, "submit"]], "inputs": [1, 3], "outputs": [2],
+             "types": {"generator": True}},
+            {"api_name": "/other", "trigger": 4, "inputs": [], "outputs": [9], "queue": False},
+            {"id": "x", "api_name": "odd", "targets": [], "inputs": [2]},
+        ],
+    }
+    raw.update(extra)
+    return raw
+
+
+def test_a_config_is_read_field_by_field():
+    config = SpaceConfig.parse(URL, app_config())
+    assert (config.version, config.api_prefix, config.protocol, config.max_file_size) == (
+        "5.49.1", "/gradio_api", "sse_v3", 1000)
+    assert config.major == 5 and config.url("/queue/join") == f"{URL}/gradio_api/queue/join"
+    assert config.components[1].default == "hi" and config.components[3].is_state
+    assert config.components[3].props == {} and not config.components[2].is_state
+    chat = config.endpoint("/chat")
+    assert (chat.api_name, chat.fn_index, chat.trigger_id, chat.queued, chat.generator) == ("chat", 7, 1, True, True)
+    assert [c.type for c in chat.inputs] == ["textbox", "state"] and [c.id for c in chat.outputs] == [2]
+    other = config.endpoint("other")
+    assert (other.fn_index, other.trigger_id, other.queued, other.generator) == (1, 4, False, False)
+    assert other.outputs[0].type == "unknown" and other.outputs[0].id == 9
+    odd = config.endpoint("odd")
+    assert (odd.fn_index, odd.trigger_id, odd.outputs) == (2, None, ())
+    assert SpaceConfig.parse(URL, config.to_raw()) == config
+
+
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ({"components": {}}, "components"),
+        ({"components": [{"id": True}]}, "components"),
+        ({"components": [{"id": 1, "type": 5}]}, "components"),
+        ({"components": [{"id": 1, "props": ["x"]}]}, "components"),
+        ({"dependencies": [{}, 3]}, "dependencies"),
+        ({"version": 5}, "version"),
+        ({"version": "5" * 2049}, "version"),
+        ({"protocol": ["sse"]}, "protocol"),
+        ({"api_prefix": "gradio_api"}, "api_prefix (not a plain path)"),
+        ({"api_prefix": "//evil.example"}, "api_prefix (not a plain path)"),
+        ({"api_prefix": "/a/../b"}, "api_prefix (not a plain path)"),
+    ],
+)
+def test_a_malformed_config_names_its_field(extra, field):
+    with pytest.raises(SpaceProtocolError) as caught:
+        SpaceConfig.parse(URL, app_config(**extra))
+    assert str(caught.value).startswith(f"The Space at {URL} sent a config whose {field} is malformed: ")
+
+
+def test_config_fields_at_their_bounds():
+    config = SpaceConfig.parse(URL, app_config(version="4" * 2048, max_file_size=0, api_prefix=None,
+                                               protocol=None, components=None))
+    assert len(config.version) == 2048 and config.max_file_size is None and config.api_prefix == ""
+    assert config.protocol == "" and config.components == {}
+    assert SpaceConfig.parse(URL, app_config(max_file_size=1)).max_file_size == 1
+    assert SpaceConfig.parse(URL, app_config(version="x.1")).major == 0
+    assert SpaceConfig.parse(URL, app_config(version="")).major == 0
+    assert SpaceConfig.parse(URL, app_config(version="12")).major == 12
+    assert SpaceConfig.parse(URL, app_config(api_prefix="/a.b/c~d%20+e-f/")).api_prefix == "/a.b/c~d%20+e-f"
+
+
+@pytest.mark.parametrize("raw", [None, [], {"components": []}, {"dependencies": []}])
+def test_what_is_not_a_gradio_config(raw):
+    with pytest.raises(SpaceProtocolError) as caught:
+        SpaceConfig.parse(URL, raw)
+    assert str(caught.value) == f"{URL}/config is not a Gradio app config" and caught.value.url == URL
+
+
+@pytest.mark.parametrize(
+    "dependency, field",
+    [
+        ({"api_name": "e", "inputs": [1, "2"]}, "the e endpoint's inputs"),
+        ({"api_name": "e", "inputs": [True]}, "the e endpoint's inputs"),
+        ({"api_name": "e", "outputs": {"a": 1}}, "the e endpoint's outputs"),
+        ({"api_name": "e", "types": ["generator"]}, "the e endpoint's types"),
+    ],
+)
+def test_a_malformed_endpoint_names_its_field(dependency, field):
+    config = SpaceConfig.parse(URL, app_config(dependencies=[dependency]))
+    with pytest.raises(SpaceProtocolError) as caught:
+        config.endpoint("e")
+    assert str(caught.value).startswith(f"The Space at {URL} sent a config whose {field} is malformed: ")
+    assert caught.value.url == URL
+
+
+def test_a_missing_endpoint_lists_the_names_found():
+    config = SpaceConfig.parse(URL, app_config())
+    with pytest.raises(SpaceProtocolError) as caught:
+        config.endpoint("/predict")
+    assert str(caught.value) == (f"The Space at {URL} has no endpoint named 'predict' "
+                                 "(api_names found: chat, other, odd)")
+    assert caught.value.url == URL
+    empty = SpaceConfig.parse(URL, app_config(dependencies=[{"api_name": None}]))
+    with pytest.raises(SpaceProtocolError) as caught:
+        empty.endpoint("predict")
+    assert str(caught.value).endswith("(api_names found: none)")
+
+
+def test_the_trigger_is_the_first_target_or_the_old_trigger_field():
+    dependencies = [
+        {"api_name": "a", "targets": [[5, "click"], [6, "submit"]], "trigger": 9},
+        {"api_name": "b", "targets": [[]], "trigger": 9},
+        {"api_name": "c", "targets": "x", "trigger": True},
+        {"api_name": "d", "targets": [["x"]]},
+        {"api_name": "e", "id": True},
+    ]
+    config = SpaceConfig.parse(URL, app_config(dependencies=dependencies))
+    assert [config.endpoint(n).trigger_id for n in "abcde"] == [5, 9, None, None, None]
+    assert config.endpoint("e").fn_index == 4
