@@ -962,3 +962,29 @@ def test_the_trigger_is_the_first_target_or_the_old_trigger_field():
     config = SpaceConfig.parse(URL, app_config(dependencies=dependencies))
     assert [config.endpoint(n).trigger_id for n in "abcde"] == [5, 9, None, None, None]
     assert config.endpoint("e").fn_index == 4
+
+
+@pytest.mark.parametrize(
+    "error, text",
+    [
+        ("status", "answered 500"),
+        ("status-no-url", "The Space at http://a answered 500"),
+        ("connection", "cannot be reached: refused"),
+        ("quota", "over quota or busy: is over its quota"),
+        ("lower", "x"),
+        ("long", "y" * 119 + "…"),
+    ],
+)
+def test_a_copy_s_failure_without_its_own_url(error, text):
+    from g4f_qwen_spaces.space import errors as e
+    from g4f_qwen_spaces.space.copies import reason
+
+    made = {
+        "status": e.SpaceStatusError("The Space at http://a answered 500", 500, url="http://a"),
+        "status-no-url": e.SpaceStatusError("The Space at http://a answered 500", 500),
+        "connection": e.SpaceConnectionError("Cannot reach the Space at http://a: refused", url="http://a"),
+        "quota": e.SpaceQuotaError("The Space at http://a is over its quota", url="http://a"),
+        "lower": e.SpaceAppError("the Space at http://a x", url="http://a"),
+        "long": e.SpaceAppError("y" * 200, url="http://a"),
+    }[error]
+    assert reason(made) == text
