@@ -305,3 +305,40 @@ def test_consecutive_messages_of_one_role_are_joined_with_a_newline():
     messages = [message("user", "a"), message("user", "b"), message("assistant", "c"), message("assistant", "d"),
                 message("user", "e"), message("assistant", "f"), message("user", "q")]
     assert split_chat(messages) == ("q", [("a\nb", "c\nd"), ("e", "f")], None)
+
+
+# -- qvq.py: generate(image, text) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "inputs, data",
+    [
+        (("image", "textbox"), [{"path": "p"}, "the question"]),
+        (("textbox", "image"), ["the question", {"path": "p"}]),
+        (("json", "json"), [{"path": "p"}, "the question"]),  # undeclared: (image, text) by position
+        (("image", "json", "textbox"), [{"path": "p"}, None, "the question"]),
+    ],
+)
+def test_generate_inputs_in_their_slots(inputs, data):
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+
+    assert Qwen_QVQ_72B.build_data("the question", config(), endpoint(inputs), {"path": "p"}) == data
+
+
+def test_generate_answer_is_its_first_output():
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+
+    point = endpoint(("image", "textbox"), ("markdown",))
+    assert Qwen_QVQ_72B.answer_node(["the answer", "x"], point) == "the answer"
+    assert Qwen_QVQ_72B.answer_node([], point) == ""
+
+
+def test_generate_folds_the_conversation_into_the_text():
+    from g4f.providers.helper import format_prompt
+
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b"}, {"role": "user", "content": "c"}]
+    assert Qwen_QVQ_72B.prepare(messages) == format_prompt(messages)
+    assert Qwen_QVQ_72B.prepare([{"role": "user", "content": "only"}]) == "only"
