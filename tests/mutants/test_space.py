@@ -973,6 +973,8 @@ def test_the_trigger_is_the_first_target_or_the_old_trigger_field():
         ("quota", "over quota or busy: is over its quota"),
         ("lower", "x"),
         ("long", "y" * 119 + "…"),
+        ("quota-long", "over quota or busy: " + "q" * 89 + "…"),
+        ("connection-long", "cannot be reached: " + "c" * 69 + "…"),
     ],
 )
 def test_a_copy_s_failure_without_its_own_url(error, text):
@@ -986,5 +988,7 @@ def test_a_copy_s_failure_without_its_own_url(error, text):
         "quota": e.SpaceQuotaError("The Space at http://a is over its quota", url="http://a"),
         "lower": e.SpaceAppError("the Space at http://a x", url="http://a"),
         "long": e.SpaceAppError("y" * 200, url="http://a"),
+        "quota-long": e.SpaceQuotaError("q" * 200, url="http://a"),
+        "connection-long": e.SpaceConnectTimeoutError("c" * 200, url="http://a"),
     }[error]
     assert reason(made) == text
