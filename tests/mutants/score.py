@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 1 when a package scores below PERCENT (or has mutants not checked)")
     parser.add_argument("--results", type=Path, default=ROOT / "mutants", metavar="DIR",
                         help="mutmut's folder (default: mutants/ in the checkout), or a copy of its .meta files")
-    parser.add_argument("--fallback", type=Path, metavar="DIR",
+    parser.add_argument("--fallback", type=Path, metavar="DIR", action="append", default=[],
                         help="an earlier run's results, used for the mutants this run did not check "
-                             "(a run of chosen mutants after a full one)")
+                             "(a run of chosen mutants after a full one); repeat for older runs")
     options = parser.parse_args(argv)
     equivalent = equivalent_ids()
     per_package: dict[str, Counter[str]] = {p: Counter() for p in PACKAGES}
@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     header = f"{'':28} {'all':>5} {'killed':>6} {'surv.':>5} {'none':>5} {'equiv':>5} {'todo':>5} {'score':>7}"
     print(header)
     found = results(options.results)
-    if options.fallback:
-        for module, codes in results(options.fallback).items():
+    for fallback in options.fallback:
+        for module, codes in results(fallback).items():
             current = found.setdefault(module, {})
             for mutant, code in codes.items():
                 if current.get(mutant) is None:
