@@ -369,6 +369,7 @@ def test_the_last_event_without_a_blank_line_keeps_its_own_characters():
     assert parser.close() == b"XX "
     assert parser.feed(b"\n\ndata: 2\n\n") == [b"2"]  # a parser can be fed again after close()
     assert parser.close() is None
+    assert parser.feed(b"data: abX") == [] and parser.close() == b"abX"
 
 
 @pytest.mark.parametrize(
