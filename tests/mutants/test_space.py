@@ -993,3 +993,55 @@ def test_a_copy_s_failure_without_its_own_url(error, text):
         "connection-long": e.SpaceConnectTimeoutError("c" * 200, url="http://a"),
     }[error]
     assert reason(made) == text
+
+
+# -- store.py: files on disk --------------------------------------------------------------
+
+
+def test_a_cached_file_of_exactly_4_mib_is_read_and_one_byte_more_is_not(tmp_path):
+    from g4f_qwen_spaces.space.store import MAX_FILE_BYTES
+
+    store = ConfigStore(tmp_path)
+    raw = cached_file()
+    store.path(URL).write_bytes(raw + b" " * (MAX_FILE_BYTES - len(raw)))
+    assert MAX_FILE_BYTES == 4 << 20 and store.load(URL) == parsed()
+    store.path(URL).write_bytes(raw + b" " * (MAX_FILE_BYTES - len(raw) + 1))
+    assert store.load(URL) is None
+
+
+def test_a_symlinked_cache_file_is_not_followed(tmp_path):
+    store = ConfigStore(tmp_path / "s")
+    assert store.save(parsed())
+    target = tmp_path / "elsewhere.json"
+    store.path(URL).rename(target)
+    store.path(URL).symlink_to(target)
+    assert store.load(URL) is None
+
+
+def test_a_config_too_big_or_not_json_is_not_cached(tmp_path):
+    from g4f_qwen_spaces.space.config import Component
+    from g4f_qwen_spaces.space.store import MAX_FILE_BYTES
+
+    store = ConfigStore(tmp_path / "s")
+    base = parsed()
+    huge = SpaceConfig(**{**base.__dict__, "components": {1: Component(1, "textbox", {"value": "x" * MAX_FILE_BYTES})}})
+    odd = SpaceConfig(**{**base.__dict__, "components": {1: Component(1, "textbox", {"value": {1, 2}})}})
+    assert store.save(huge) is False and store.save(odd) is False
+    assert not (tmp_path / "s").exists() or list((tmp_path / "s").iterdir()) == []
+
+
+def test_clear_forgets_only_our_files_and_drop_only_one(tmp_path):
+    from g4f_qwen_spaces.space.store import file_name
+
+    store = ConfigStore(tmp_path)
+    other = "http://127.0.0.1:10"
+    assert store.save(parsed()) and store.save(parsed(other))
+    assert len(file_name(URL)) == 37 and file_name(URL).endswith(".json")
+    (tmp_path / "notes.json").write_text("{}")
+    (tmp_path / ("x" * 37)).write_text("{}")
+    store.drop(URL)
+    assert store.load(URL) is None and store.load(other) is not None
+    store.clear()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.json", "x" * 37]
+    store.drop(URL)  # already gone: no error
+    ConfigStore(tmp_path / "missing").clear()  # no folder: no error
