@@ -1045,3 +1045,91 @@ def test_clear_forgets_only_our_files_and_drop_only_one(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.json", "x" * 37]
     store.drop(URL)  # already gone: no error
     ConfigStore(tmp_path / "missing").clear()  # no folder: no error
+
+
+# -- sse.py: bounds of the event parser ---------------------------------------------------
+
+
+def test_ten_thousand_events_without_data_in_a_row_and_no_more():
+    from g4f_qwen_spaces.space.sse import MAX_EMPTY_EVENTS, SSEParser
+
+    assert MAX_EMPTY_EVENTS == 10_000
+    parser = SSEParser()
+    assert parser.feed(b": ping\n\n" * 10_000) == []
+    assert parser.feed(b"data: 1\n\n" + b": ping\n\n" * 10_000) == [b"1"]  # data resets the count
+    with pytest.raises(SpaceLimitError) as caught:
+        parser.feed(b": ping\n\n")
+    assert str(caught.value) == "The Space sent over 10,000 events in a row without data"
+    assert caught.value.limit == "events without data"
+
+
+@pytest.mark.parametrize("prefix", [b"data: ", b"event: x\ndata: "])
+def test_an_event_of_exactly_max_event_bytes_and_one_more(prefix):
+    from g4f_qwen_spaces.space.sse import SSEParser
+
+    size = 64
+    body = prefix + b"x" * (size - len(prefix))
+    assert SSEParser(size).feed(body + b"\n\n") == [b"x" * (size - len(prefix))]
+    parser = SSEParser(size)
+    with pytest.raises(SpaceLimitError) as caught:
+        parser.feed(body + b"x\n\n")
+    assert str(caught.value) == "The Space sent an event longer than the 64 bytes allowed"
+    assert caught.value.limit == "one event" and parser.pending == 0
+
+
+def test_bytes_without_a_blank_line_are_bounded_too():
+    from g4f_qwen_spaces.space.sse import SSEParser
+
+    parser = SSEParser(1000)
+    assert parser.feed(b"data: " + b"x" * 994) == [] and parser.pending == 1000
+    with pytest.raises(SpaceLimitError):
+        parser.feed(b"x")
+    assert parser.pending == 0
+
+
+@pytest.mark.parametrize(
+    "chunks, payloads",
+    [
+        ([b"data: a\r", b"\n\r\n"], [b"a"]),
+        ([b"data: a\r\n\r", b"\ndata: b\r\n\r\n"], [b"a", b"b"]),
+        ([b"data: a\n", b"data: b\n\n"], [b"a\nb"]),
+        ([b"data:a\ndata:  b\n\n"], [b"a\n b"]),
+        ([b"\n\n\n", b"data: a\n\n"], [b"a"]),
+        ([b"id: 1\nretry: 5\n\n"], []),
+    ],
+)
+def test_events_across_chunks(chunks, payloads):
+    from g4f_qwen_spaces.space.sse import SSEParser
+
+    parser = SSEParser()
+    got = []
+    for chunk in chunks:
+        got += [bytes(p) for p in parser.feed(chunk)]
+    assert got == payloads and parser.close() is None
+
+
+def test_malformed_and_deeply_nested_events():
+    from g4f_qwen_spaces.space.sse import decode_json
+
+    assert decode_json(b'{"a": 1}') == {"a": 1} and decode_json('{"a": 1}') == {"a": 1}
+    assert decode_json(bytearray(b"[1]")) == [1]
+    with pytest.raises(SpaceProtocolError) as caught:
+        decode_json(b"{oops")
+    assert str(caught.value) == "Malformed event from the Space: {oops"
+    with pytest.raises(SpaceProtocolError) as caught:
+        decode_json(b"\xff")
+    assert str(caught.value) == "Malformed event from the Space: \ufffd"
+    with pytest.raises(SpaceProtocolError) as caught:
+        decode_json(b"[" * 100_000 + b"]" * 100_000)
+    assert str(caught.value) == "The Space sent an event nested too deeply"
+
+
+async def test_batches_per_read_check_the_deadline_before_each_read():
+    from g4f_qwen_spaces.space.sse import SSEBatches
+
+    checks = []
+    batches = SSEBatches(chunks(b"data: 1\n\ndata: 2\n\n", b"data: 3", b"\n", b"\ndata: 4"),
+                         check=lambda: checks.append(1))
+    got = [[bytes(p) for p in batch] async for batch in batches]
+    assert got == [[b"1", b"2"], [b"3"], [b"4"]]
+    assert len(checks) == 5  # four reads and the one that found the end
