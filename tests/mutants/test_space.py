@@ -1133,3 +1133,13 @@ async def test_batches_per_read_check_the_deadline_before_each_read():
     got = [[bytes(p) for p in batch] async for batch in batches]
     assert got == [[b"1", b"2"], [b"3"], [b"4"]]
     assert len(checks) == 5  # four reads and the one that found the end
+
+
+def test_a_rope_fed_again_unchanged_gives_nothing_new():
+    tracker = TextTracker()
+    rope = Rope("ab")
+    assert tracker.update(rope) == "ab"
+    assert tracker.update(rope) == ""
+    rope.append("c")
+    assert tracker.update(rope) == "c" and tracker.update(rope) == ""
+    assert tracker.text == "abc"

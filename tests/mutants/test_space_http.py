@@ -268,3 +268,24 @@ def test_a_space_http_shows_whether_it_holds_a_token_never_the_token():
 
     assert repr(SpaceHTTP(BASE)) == f"SpaceHTTP({BASE!r}, token=none)"
     assert repr(SpaceHTTP(BASE, token="hf_ReprNeverShowsIt0123")) == f"SpaceHTTP({BASE!r}, token=set)"
+
+
+@pytest.mark.parametrize(
+    "make, kind, message",
+    [
+        (lambda aiohttp: aiohttp.ConnectionTimeoutError(), "SpaceConnectTimeoutError",
+         f"Could not connect to the Space at {BASE} within 7 s"),
+        (lambda aiohttp: aiohttp.ClientResponseError(None, (), message="Invalid status line"), "SpaceProtocolError",
+         f"The Space at {BASE} sent a malformed HTTP response: ClientResponseError: Invalid status line"),
+        (lambda aiohttp: aiohttp.ClientOSError(111, "Connection refused"), "SpaceConnectionError",
+         f"Cannot reach the Space at {BASE}: ClientOSError: Connection refused"),
+    ],
+)
+def test_connection_errors_word_for_word(make, kind, message):
+    import aiohttp
+
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    mapped = SpaceHTTP(BASE, connect_timeout=7).map_error(make(aiohttp))
+    assert type(mapped).__name__ == kind
+    assert str(mapped) == message and mapped.url == BASE
