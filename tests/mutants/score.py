@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -58,9 +59,21 @@ def results(mutants: Path = ROOT / "mutants") -> dict[str, dict[str, int | None]
     found = {}
     for package in PACKAGES:
         for meta in sorted((mutants / "g4f_qwen_spaces" / package).glob("*.py.meta")):
-            data = json.loads(meta.read_text("utf-8"))
+            data = _read_json(meta)
             found[f"{package}/{meta.name[:-5]}"] = data.get("exit_code_by_key", {})
     return found
+
+
+def _read_json(path: Path) -> dict:
+    """A .meta file, read again if a running mutmut was rewriting it."""
+    for attempt in range(20):
+        try:
+            return json.loads(path.read_text("utf-8"))
+        except ValueError:
+            if attempt == 19:
+                raise
+            time.sleep(0.1)
+    raise AssertionError("unreachable")
 
 
 def main(argv: list[str] | None = None) -> int:
