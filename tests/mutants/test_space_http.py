@@ -289,3 +289,24 @@ def test_connection_errors_word_for_word(make, kind, message):
     mapped = SpaceHTTP(BASE, connect_timeout=7).map_error(make(aiohttp))
     assert type(mapped).__name__ == kind
     assert str(mapped) == message and mapped.url == BASE
+
+
+def test_a_malformed_response_without_a_message_is_described_by_aiohttp():
+    import aiohttp
+    from multidict import CIMultiDict, CIMultiDictProxy
+    from yarl import URL
+
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    info = aiohttp.RequestInfo(URL(BASE), "GET", CIMultiDictProxy(CIMultiDict()), URL(BASE))
+    error = aiohttp.ClientResponseError(info, (), message="")
+    mapped = SpaceHTTP(BASE).map_error(error)
+    assert str(mapped) == (f"The Space at {BASE} sent a malformed HTTP response: ClientResponseError: "
+                           f"{excerpt_of(str(error))}")
+    assert "None" not in str(mapped)
+
+
+def excerpt_of(text: str) -> str:
+    from g4f_qwen_spaces.space.errors import excerpt
+
+    return excerpt(text, 120)
