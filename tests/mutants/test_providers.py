@@ -147,6 +147,27 @@ async def test_an_image_url_is_downloaded_not_opened_as_a_file(scheme, monkeypat
     assert str(caught.value) == "Cannot resolve the image URL's host 'no-such-image.invalid'"
 
 
+async def test_an_image_url_is_fetched_with_the_call_s_proxy_and_limit(fault, monkeypatch):
+    from types import SimpleNamespace
+
+    import aiohttp
+
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+    from tests.faultserver import dead_port, respond
+
+    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    data = png()
+    fault.route("GET", "/img.png", respond(200, data, content_type="image/png"))
+    url = f"http://127.0.0.1:{dead_port()}/img.png"  # nothing listens there: only the proxy answers
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        http = SimpleNamespace(session=session, remaining=lambda: 5.0, proxy=fault.url)
+        image = await load_image(url, None, http)
+        assert (image.data, image.name) == (data, "img.png")
+        with pytest.raises(SpaceInputError) as caught:
+            await load_image(url, None, http, limit=len(data) - 1)
+    assert str(caught.value) == f"The image is over the {len(data) - 1:,}-byte limit"
+
+
 async def test_a_base64_data_uri_is_decoded():
     data = png()
     uri = "data:image/png;base64," + base64.b64encode(data).decode()
