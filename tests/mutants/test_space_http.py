@@ -310,3 +310,28 @@ def excerpt_of(text: str) -> str:
     from g4f_qwen_spaces.space.errors import excerpt
 
     return excerpt(text, 120)
+
+
+async def test_a_refused_connection_is_named_by_its_os_error():
+    import aiohttp
+
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+    from tests.faultserver import dead_port
+
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ClientConnectorError) as caught:
+            await session.get(f"http://127.0.0.1:{dead_port()}/")
+    error = caught.value
+    mapped = SpaceHTTP(BASE).map_error(error)
+    assert str(mapped) == f"Cannot reach the Space at {BASE}: ClientConnectorError: {error.os_error}"
+    assert "[Errno 111]" in str(mapped)  # the OSError itself, not only its strerror
+
+
+def test_a_long_malformed_response_detail_is_cut_at_120_characters():
+    import aiohttp
+
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    mapped = SpaceHTTP(BASE).map_error(aiohttp.ClientResponseError(None, (), message="m" * 200))
+    assert str(mapped) == (f"The Space at {BASE} sent a malformed HTTP response: ClientResponseError: "
+                           + "m" * 119 + "…")
