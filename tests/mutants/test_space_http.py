@@ -335,3 +335,19 @@ def test_a_long_malformed_response_detail_is_cut_at_120_characters():
     mapped = SpaceHTTP(BASE).map_error(aiohttp.ClientResponseError(None, (), message="m" * 200))
     assert str(mapped) == (f"The Space at {BASE} sent a malformed HTTP response: ClientResponseError: "
                            + "m" * 119 + "…")
+
+
+async def test_giving_up_on_a_sleeping_space_cuts_its_message_at_200_characters(fault, monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceAsleepError
+
+    path = "/" + "p" * 180
+    url = fault.url + path
+    monkeypatch.setenv("G4F_QWEN_QVQ_72B_URL", url)
+    monkeypatch.setenv("G4F_QWEN_SPACES_WAKE_LIMIT", "0")
+    page = "<html><body><h1>This Space is sleeping due to inactivity.</h1></body></html>"
+    fault.route("GET", f"{path}/config", respond(503, page, content_type="text/html"))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceAsleepError, within=5)
+    whole = f"The Space at {url} is sleeping (503)"
+    assert len(whole) > 200
+    assert str(error) == whole[:199] + "…; not waiting for it (G4F_QWEN_SPACES_WAKE_LIMIT=0)"
