@@ -351,3 +351,31 @@ async def test_giving_up_on_a_sleeping_space_cuts_its_message_at_200_characters(
     whole = f"The Space at {url} is sleeping (503)"
     assert len(whole) > 200
     assert str(error) == whole[:199] + "…; not waiting for it (G4F_QWEN_SPACES_WAKE_LIMIT=0)"
+
+
+async def test_cancel_without_an_open_session_does_nothing(fault):
+    from g4f_qwen_spaces.space.client import SpaceClient
+
+    config = predict_config(fault.url)
+    endpoint = config.endpoint("predict")
+    client = SpaceClient(fault.url)
+    assert await client.cancel(config, endpoint, "e1") is None  # never opened
+    async with SpaceClient(fault.url) as opened:
+        await opened.session.close()
+        assert await opened.cancel(config, endpoint, "e2") is None  # closed under it
+    assert fault.requests == []
+
+
+def predict_config(url):
+    from g4f_qwen_spaces.space.config import SpaceConfig
+
+    return SpaceConfig.parse(url, {"components": [], "dependencies": [{"api_name": "predict"}]})
+
+
+def test_a_long_connection_failure_detail_is_cut_at_160_characters():
+    import aiohttp
+
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    mapped = SpaceHTTP(BASE).map_error(aiohttp.ClientOSError(111, "r" * 200))
+    assert str(mapped) == f"Cannot reach the Space at {BASE}: ClientOSError: " + "r" * 159 + "…"
