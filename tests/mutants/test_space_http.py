@@ -379,3 +379,58 @@ def test_a_long_connection_failure_detail_is_cut_at_160_characters():
 
     mapped = SpaceHTTP(BASE).map_error(aiohttp.ClientOSError(111, "r" * 200))
     assert str(mapped) == f"Cannot reach the Space at {BASE}: ClientOSError: " + "r" * 159 + "…"
+
+
+# -- SpaceClient.cancel: the same credentials, proxy and bounds as the call ------------------
+
+TOKEN = "hf_MutantsCancelToken0123456789abc"
+def stalled_script():
+    from tests.faultserver import HANG, Sleep, append, estimation, generating, starts
+
+    return [estimation(), starts(), generating("Hello"), Sleep(0.05), append(" wor"), HANG]
+
+
+async def test_the_cancel_request_carries_the_call_s_credentials(qvq_at):
+    from g4f.errors import TimeoutError as G4FTimeoutError
+
+    from g4f_qwen_spaces.space import SpaceTimeoutError
+
+    qvq_at.script = stalled_script()
+    outcome = await run(stall_timeout=1, api_key=TOKEN)
+    check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
+    assert qvq_at.wait_for(lambda: qvq_at.requests_to("/cancel"), 3)
+    join, cancel = qvq_at.requests_to("/queue/join")[0], qvq_at.requests_to("/cancel")[0]
+    credentials = {k: v for k, v in join.headers.items() if TOKEN in v}
+    assert credentials and {k: cancel.headers.get(k) for k in credentials} == credentials
+
+
+async def test_the_cancel_request_goes_through_the_call_s_proxy(fault, monkeypatch):
+    """The fault server is the proxy: it answers for the Space, whose own port has nobody."""
+    from g4f.errors import TimeoutError as G4FTimeoutError
+
+    from g4f_qwen_spaces.space import SpaceTimeoutError
+    from tests.faultserver import dead_port
+
+    monkeypatch.setenv("G4F_QWEN_QVQ_72B_URL", f"http://127.0.0.1:{dead_port()}")
+    fault.script = stalled_script()
+    outcome = await run(stall_timeout=1, proxy=fault.url)
+    check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
+    assert outcome.text == "Hello wor"
+    assert fault.wait_for(lambda: fault.requests_to("/cancel"), 3), fault.paths()
+
+
+async def test_a_hanging_cancel_is_bounded_by_what_is_left_of_the_deadline(qvq_at):
+    import time
+
+    from tests.faultserver import stall
+
+    qvq_at.script = stalled_script()
+    qvq_at.route("POST", f"{PREFIX}/cancel", stall())
+    start = time.monotonic()
+    outcome = await run(stall_timeout=1, timeout=2)
+    elapsed = time.monotonic() - start
+    assert outcome.error is not None and outcome.text == "Hello wor"
+    assert qvq_at.requests_to("/cancel")
+    # The stall ends the call after about 1.1 s; the cancel then gets what is left of the
+    # 2 s deadline, at least its 1 s grace: about 2.1 s in all, never an unbounded wait.
+    assert elapsed < 3.6, elapsed
