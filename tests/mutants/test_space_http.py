@@ -390,15 +390,20 @@ def stalled_script():
     return [estimation(), starts(), generating("Hello"), Sleep(0.05), append(" wor"), HANG]
 
 
-async def test_the_cancel_request_carries_the_call_s_credentials(qvq_at):
+async def test_the_cancel_request_carries_the_call_s_credentials(qvq_at, caplog):
+    import logging
+
     from g4f.errors import TimeoutError as G4FTimeoutError
 
     from g4f_qwen_spaces.space import SpaceTimeoutError
+    from tests.faultserver import EVENT_ID
 
     qvq_at.script = stalled_script()
-    outcome = await run(stall_timeout=1, api_key=TOKEN)
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        outcome = await run(stall_timeout=1, api_key=TOKEN)
     check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
     assert qvq_at.wait_for(lambda: qvq_at.requests_to("/cancel"), 3)
+    assert f"Cancelled job {EVENT_ID} at {qvq_at.url}: 200" in caplog.messages
     join, cancel = qvq_at.requests_to("/queue/join")[0], qvq_at.requests_to("/cancel")[0]
     credentials = {k: v for k, v in join.headers.items() if TOKEN in v}
     assert credentials and {k: cancel.headers.get(k) for k in credentials} == credentials
@@ -434,3 +439,16 @@ async def test_a_hanging_cancel_is_bounded_by_what_is_left_of_the_deadline(qvq_a
     # The stall ends the call after about 1.1 s; the cancel then gets what is left of the
     # 2 s deadline, at least its 1 s grace: about 2.1 s in all, never an unbounded wait.
     assert elapsed < 3.6, elapsed
+
+
+async def test_a_redirected_cancel_is_not_followed(qvq_at):
+    from g4f.errors import TimeoutError as G4FTimeoutError
+
+    from g4f_qwen_spaces.space import SpaceTimeoutError
+
+    qvq_at.script = stalled_script()
+    qvq_at.route("POST", f"{PREFIX}/cancel", redirect(f"{PREFIX}/elsewhere", 307))
+    outcome = await run(stall_timeout=1)
+    check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
+    assert qvq_at.wait_for(lambda: qvq_at.requests_to("/cancel"), 3)
+    assert qvq_at.requests_to("/elsewhere") == []
