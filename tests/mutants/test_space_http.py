@@ -424,16 +424,24 @@ async def test_the_cancel_request_goes_through_the_call_s_proxy(fault, monkeypat
     assert fault.wait_for(lambda: fault.requests_to("/cancel"), 3), fault.paths()
 
 
-async def test_a_hanging_cancel_is_bounded_by_what_is_left_of_the_deadline(qvq_at):
+async def test_a_hanging_cancel_is_bounded_by_what_is_left_of_the_deadline(qvq_at, caplog):
+    import asyncio
+    import logging
     import time
 
-    from tests.faultserver import stall
+    from tests.faultserver import EVENT_ID
+
+    async def silent(request):  # no status line, no headers: the cancel can only time out
+        await asyncio.Event().wait()
 
     qvq_at.script = stalled_script()
-    qvq_at.route("POST", f"{PREFIX}/cancel", stall())
+    qvq_at.route("POST", f"{PREFIX}/cancel", silent)
     start = time.monotonic()
-    outcome = await run(stall_timeout=1, timeout=2)
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        outcome = await run(stall_timeout=1, timeout=2)
     elapsed = time.monotonic() - start
+    failed = [m for m in caplog.messages if m.startswith(f"Cancel of job {EVENT_ID} at {qvq_at.url} failed: ")]
+    assert len(failed) == 1 and "TimeoutError" in failed[0], caplog.messages
     assert outcome.error is not None and outcome.text == "Hello wor"
     assert qvq_at.requests_to("/cancel")
     # The stall ends the call after about 1.1 s; the cancel then gets what is left of the
