@@ -1143,3 +1143,47 @@ def test_a_rope_fed_again_unchanged_gives_nothing_new():
     rope.append("c")
     assert tracker.update(rope) == "c" and tracker.update(rope) == ""
     assert tracker.text == "abc"
+
+
+# -- wake.py: the Waker's bounds, with a fake clock ---------------------------------------
+
+
+def waker_for(monkeypatch, now: float, deadline: float, limit: float = 180.0, on_wake=None):
+    from g4f_qwen_spaces.space import wake
+    from g4f_qwen_spaces.space.errors import SpaceStatusError, SpaceTimeoutError
+
+    monkeypatch.setattr(wake, "time", SimpleNamespace(monotonic=lambda: now))
+    sleeping = SpaceStatusError("The Space is sleeping", 503, url=URL, state="sleeping")
+
+    async def attempt():
+        raise sleeping
+
+    client = SimpleNamespace(deadline=deadline, base_url=URL,
+                             deadline_error=lambda: SpaceTimeoutError("the deadline ran out"))
+    return wake.Waker(client, attempt, limit, on_wake=on_wake), sleeping
+
+
+async def test_the_waker_stops_when_50_ms_or_less_of_the_deadline_is_left(monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceTimeoutError
+
+    waker, _ = waker_for(monkeypatch, now=100.0, deadline=100.05)
+    with pytest.raises(SpaceTimeoutError) as caught:
+        await waker.__anext__()
+    assert str(caught.value) == "the deadline ran out"
+    waker, _ = waker_for(monkeypatch, now=100.0, deadline=100.5)
+    waking = await waker.__anext__()
+    assert (waking.url, waking.state, waking.elapsed, waking.limit) == (URL, "sleeping", 0.0, 180.0)
+
+
+async def test_on_wake_hears_of_the_first_status_page_once(monkeypatch):
+    heard = []
+
+    async def on_wake(error):
+        heard.append(error)
+
+    waker, sleeping = waker_for(monkeypatch, now=100.0, deadline=200.0, on_wake=on_wake)
+    await waker.__anext__()
+    await waker.__anext__()  # after the first back-off (1 s, real time)
+    assert heard == [sleeping]
+    quiet, _ = waker_for(monkeypatch, now=100.0, deadline=200.0)
+    assert (await quiet.__anext__()).state == "sleeping"
