@@ -1187,3 +1187,41 @@ async def test_on_wake_hears_of_the_first_status_page_once(monkeypatch):
     assert heard == [sleeping]
     quiet, _ = waker_for(monkeypatch, now=100.0, deadline=200.0)
     assert (await quiet.__anext__()).state == "sleeping"
+
+
+async def waits_until_it_ends(monkeypatch, limit: float, deadline: float):
+    """The Waker's sleeps on a fake clock that each sleep moves on; and how it ended."""
+    from g4f_qwen_spaces.space import wake
+
+    clock = [100.0]
+    slept = []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+
+    waker, _ = waker_for(monkeypatch, now=0.0, deadline=deadline, limit=limit)
+    monkeypatch.setattr(wake, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    monkeypatch.setattr(wake, "asyncio", SimpleNamespace(sleep=sleep))
+    with pytest.raises(Exception) as caught:
+        while True:
+            await waker.__anext__()
+    return slept, caught.value
+
+
+async def test_the_waker_asks_again_after_1_2_4_then_every_5_s_within_its_limit(monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceAsleepError
+
+    slept, error = await waits_until_it_ends(monkeypatch, limit=20.0, deadline=1000.0)
+    assert slept == [1.0, 2.0, 4.0, 5.0, 5.0, 3.0]  # the last one ends at the limit
+    assert type(error) is SpaceAsleepError and error.elapsed == 20.0
+    assert str(error) == ("The Space is sleeping; still not serving its app after 20 s "
+                          "(wake limit 20 s, G4F_QWEN_SPACES_WAKE_LIMIT)")
+
+
+async def test_the_waker_never_sleeps_past_the_deadline(monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceTimeoutError
+
+    slept, error = await waits_until_it_ends(monkeypatch, limit=180.0, deadline=105.5)
+    assert slept == [1.0, 2.0, 2.5]
+    assert type(error) is SpaceTimeoutError and str(error) == "the deadline ran out"
