@@ -1225,3 +1225,19 @@ async def test_the_waker_never_sleeps_past_the_deadline(monkeypatch):
     slept, error = await waits_until_it_ends(monkeypatch, limit=180.0, deadline=105.5)
     assert slept == [1.0, 2.0, 2.5]
     assert type(error) is SpaceTimeoutError and str(error) == "the deadline ran out"
+
+
+def test_a_final_answer_that_rewrote_the_stream_is_dropped_and_said_so(caplog):
+    tracker = TextTracker()
+    assert tracker.update("Hello wor") == "Hello wor"
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert tracker.update("Goodbye") == ""
+        assert tracker.update("Goodbye!") == ""
+        assert tracker.finish("Goodbye, world") == ""
+    assert tracker.diverged is True
+    assert caplog.messages == [
+        "Space rewrote streamed text; holding back until it extends it",
+        "The Space's final answer (14 characters) does not extend the 9 characters already streamed; "
+        "the rewrite was dropped",
+    ]
+    assert [r.levelname for r in caplog.records] == ["DEBUG", "WARNING"]
