@@ -1241,3 +1241,36 @@ def test_a_final_answer_that_rewrote_the_stream_is_dropped_and_said_so(caplog):
         "the rewrite was dropped",
     ]
     assert [r.levelname for r in caplog.records] == ["DEBUG", "WARNING"]
+
+
+@pytest.mark.parametrize(
+    "error, seen, waking",
+    [
+        ("sleeping", False, True),
+        ("building", False, True),
+        ("starting", False, True),
+        ("paused", True, False),
+        ("503", False, False),
+        ("503", True, True),
+        ("502", True, False),
+        ("asleep", True, False),
+        ("app", True, False),
+        ("value", True, False),
+    ],
+)
+def test_what_counts_as_the_space_waking_up(error, seen, waking):
+    from g4f_qwen_spaces.space import errors as e
+    from g4f_qwen_spaces.space.wake import is_waking
+
+    made = {
+        "sleeping": e.SpaceStatusError("m", 503, state="sleeping"),
+        "building": e.SpaceStatusError("m", 200, state="building"),
+        "starting": e.SpaceStatusError("m", 404, state="starting"),
+        "paused": e.SpaceStatusError("m", 503, state="paused"),
+        "503": e.SpaceStatusError("m", 503),
+        "502": e.SpaceStatusError("m", 502),
+        "asleep": e.SpaceAsleepError("m", 503, state="sleeping"),
+        "app": e.SpaceAppError("m", 503),
+        "value": ValueError("m"),
+    }[error]
+    assert is_waking(made, seen) is waking
