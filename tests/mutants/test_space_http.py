@@ -460,3 +460,25 @@ async def test_a_redirected_cancel_is_not_followed(qvq_at):
     check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
     assert qvq_at.wait_for(lambda: qvq_at.requests_to("/cancel"), 3)
     assert qvq_at.requests_to("/elsewhere") == []
+
+
+@pytest.mark.parametrize(
+    "left, stream, message",
+    [
+        (0.05, True, f"The request to {BASE} ran out of its total timeout (30 s)"),
+        (0.06, True, f"The Space at {BASE} sent nothing for 7 s"),
+        (0.5, True, f"The Space at {BASE} sent nothing for 7 s"),
+        (0.5, False, f"The Space at {BASE} did not answer in time"),
+        (-1.0, False, f"The request to {BASE} ran out of its total timeout (30 s)"),
+    ],
+)
+def test_a_timeout_is_the_deadline_within_50_ms_of_it_else_a_stall(monkeypatch, left, stream, message):
+    from types import SimpleNamespace
+
+    from g4f_qwen_spaces.space import http as http_module
+    from g4f_qwen_spaces.space.errors import SpaceTimeoutError
+
+    space = http_module.SpaceHTTP(BASE, timeout=30, stall_timeout=7, deadline=1000.0)
+    monkeypatch.setattr(http_module, "time", SimpleNamespace(monotonic=lambda: 1000.0 - left))
+    error = space.timeout_error(stream)
+    assert type(error) is SpaceTimeoutError and str(error) == message and error.url == BASE
