@@ -1166,11 +1166,11 @@ def waker_for(monkeypatch, now: float, deadline: float, limit: float = 180.0, on
 async def test_the_waker_stops_when_50_ms_or_less_of_the_deadline_is_left(monkeypatch):
     from g4f_qwen_spaces.space.errors import SpaceTimeoutError
 
-    waker, _ = waker_for(monkeypatch, now=100.0, deadline=100.05)
+    waker, _ = waker_for(monkeypatch, now=0.0, deadline=0.05)  # exactly 50 ms left (no rounding)
     with pytest.raises(SpaceTimeoutError) as caught:
         await waker.__anext__()
     assert str(caught.value) == "the deadline ran out"
-    waker, _ = waker_for(monkeypatch, now=100.0, deadline=100.5)
+    waker, _ = waker_for(monkeypatch, now=0.0, deadline=0.5)
     waking = await waker.__anext__()
     assert (waking.url, waking.state, waking.elapsed, waking.limit) == (URL, "sleeping", 0.0, 180.0)
 
