@@ -482,3 +482,17 @@ def test_a_timeout_is_the_deadline_within_50_ms_of_it_else_a_stall(monkeypatch, 
     monkeypatch.setattr(http_module, "time", SimpleNamespace(monotonic=lambda: 1000.0 - left))
     error = space.timeout_error(stream)
     assert type(error) is SpaceTimeoutError and str(error) == message and error.url == BASE
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_private_space_s_refusal_word_for_word(qvq_at, status):
+    from g4f.errors import MissingAuthError
+
+    from g4f_qwen_spaces.space import SpaceAuthError
+
+    qvq_at.route("GET", "/config", respond(status, {"error": "Forbidden"}))
+    outcome = await run()
+    error = check_error(outcome, MissingAuthError, SpaceAuthError, within=5)
+    assert str(error) == (f"The Space at {qvq_at.url} refused access ({status}): it is private or gated, "
+                          'so an HF token is needed (pass api_key="hf_...")')
+    assert (error.status, error.url) == (status, qvq_at.url)
