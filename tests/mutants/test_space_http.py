@@ -496,3 +496,17 @@ async def test_a_private_space_s_refusal_word_for_word(qvq_at, status):
     assert str(error) == (f"The Space at {qvq_at.url} refused access ({status}): it is private or gated, "
                           'so an HF token is needed (pass api_key="hf_...")')
     assert (error.status, error.url) == (status, qvq_at.url)
+
+
+async def test_a_404_without_a_url_variable_to_name_gives_no_hint(fault):
+    from g4f_qwen_spaces.space.client import SpaceClient
+    from g4f_qwen_spaces.space.config import ConfigCache
+    from g4f_qwen_spaces.space.errors import SpaceStatusError
+
+    fault.route("GET", "/config", respond(404, {"detail": "Not Found"}))
+    async with SpaceClient(fault.url, cache=ConfigCache()) as client:
+        with pytest.raises(SpaceStatusError) as caught:
+            await client.endpoint("predict")
+    assert str(caught.value) == (f"Not found (404) at {fault.url}/config: the Space may be gone or renamed; "
+                                 "duplicate it on Hugging Face")
+    assert (caught.value.status, caught.value.url) == (404, fault.url)
