@@ -20,7 +20,9 @@ async def test_retry_after_is_read_up_to_eight_digits(qvq_at, header, wait):
     qvq_at.route("POST", f"{PREFIX}/queue/join", respond(503, QUEUE_FULL, headers={"Retry-After": header}))
     outcome = await run()
     error = check_error(outcome, RateLimitError, SpaceQuotaError, "Queue is full")
-    assert error.retry_after == wait
+    assert error.retry_after == wait and error.status == 503
+    hint = f"; retry after {wait:g} s" if wait is not None else ""
+    assert str(error) == f"The Space at {qvq_at.url} is busy (503): {QUEUE_FULL['detail']}{hint}"
 
 
 async def test_a_relative_redirect_within_the_space_is_followed(qvq_at):
