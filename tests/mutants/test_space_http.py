@@ -512,3 +512,11 @@ async def test_a_404_without_a_url_variable_to_name_gives_no_hint(fault):
     assert str(caught.value) == (f"Not found (404) at {fault.url}/config: the Space may be gone or renamed; "
                                  "duplicate it on Hugging Face")
     assert (caught.value.status, caught.value.url) == (404, fault.url)
+
+
+async def test_a_busy_space_s_long_message_is_cut_at_160_characters(qvq_at):
+    qvq_at.route("POST", f"{PREFIX}/queue/join", respond(429, {"error": "z" * 300}))
+    outcome = await run()
+    error = check_error(outcome, RateLimitError, SpaceQuotaError)
+    assert str(error) == f"The Space at {qvq_at.url} is busy (429): " + "z" * 159 + "…"
+    assert (error.status, error.retry_after) == (429, None)
