@@ -520,3 +520,20 @@ async def test_a_busy_space_s_long_message_is_cut_at_160_characters(qvq_at):
     error = check_error(outcome, RateLimitError, SpaceQuotaError)
     assert str(error) == f"The Space at {qvq_at.url} is busy (429): " + "z" * 159 + "…"
     assert (error.status, error.retry_after) == (429, None)
+
+
+async def test_only_an_html_page_is_read_for_the_space_s_state(qvq_at):
+    qvq_at.route("GET", "/config", respond(500, "the worker is sleeping", content_type="text/plain"))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} answered 500: the worker is sleeping"
+    assert (error.status, error.state) == (500, None)
+
+
+async def test_an_html_error_page_keeps_its_status(qvq_at):
+    qvq_at.route("GET", "/config", respond(502, "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                                           content_type="text/html"))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} answered 502 with an HTML page instead of its API"
+    assert (error.status, error.state, error.url) == (502, None, qvq_at.url)
