@@ -537,3 +537,10 @@ async def test_an_html_error_page_keeps_its_status(qvq_at):
     error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
     assert str(error) == f"The Space at {qvq_at.url} answered 502 with an HTML page instead of its API"
     assert (error.status, error.state, error.url) == (502, None, qvq_at.url)
+
+
+async def test_a_plain_error_s_long_message_is_cut_at_160_characters(qvq_at):
+    qvq_at.route("GET", "/config", respond(500, {"detail": "d" * 300}))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} answered 500: " + "d" * 159 + "…"
