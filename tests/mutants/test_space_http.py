@@ -544,3 +544,22 @@ async def test_a_plain_error_s_long_message_is_cut_at_160_characters(qvq_at):
     outcome = await run()
     error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
     assert str(error) == f"The Space at {qvq_at.url} answered 500: " + "d" * 159 + "…"
+
+
+@pytest.mark.parametrize(
+    "body, headers, shown",
+    [
+        ('{"message": "out of memory"}', None, "out of memory"),
+        ('{"error": "bad input", "message": "ignored"}', None, "bad input"),
+        ("[1, 2]", None, "[1, 2]"),  # JSON, but not an object: the body itself
+        ("gzip", {"Content-Encoding": "gzip"}, "compressed detail"),
+    ],
+)
+async def test_the_message_of_an_error_body(qvq_at, body, headers, shown):
+    import gzip
+
+    data = gzip.compress(b'{"detail": "compressed detail"}') if body == "gzip" else body
+    qvq_at.route("GET", "/config", respond(500, data, content_type="application/json", headers=headers))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} answered 500: {shown}"
