@@ -66,6 +66,8 @@ class SSEParser:
                 raise self._too_long()
             if buffer.startswith(b"data: ", start) and buffer.find(b"\n", start, end) < 0:
                 payloads.append(buffer[start + 6 : end])  # type: ignore[arg-type]  # bytes-like: the common case
+                if self._empty:
+                    self._empty = 0  # data ends a run of events without it, on this path too
             else:
                 data = _event_data(bytes(buffer[start:end]))
                 if data is not None:
