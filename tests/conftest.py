@@ -27,6 +27,10 @@ Servers start lazily and stop at the end of the session; on the first request,
 every server the collected tests need (through the three fixed fixtures) is
 started in parallel threads. Do not ``kill()`` a shared server.
 
+Loopback only (tests/loopback.py): every test fails that connects to, or looks up,
+anything but loopback (the guard refuses before a packet leaves); ``loopback_only``
+is autouse.
+
 Fault fixtures: ``socket_baseline`` (the test must leave as many TCP sockets
 open as it found), ``fault`` (a started :class:`tests.faultserver.FaultServer`)
 and ``fault_factory``.
@@ -48,6 +52,7 @@ from typing import Any
 
 import pytest
 
+from tests.loopback import loopback_only, pytest_runtest_call  # noqa: F401 - the guard: before anything connects
 from tests.offline import prepare_g4f_home
 
 G4F_HOME = Path(tempfile.mkdtemp(prefix="g4fqs-home-"))
@@ -65,6 +70,15 @@ from tests.faultserver import (  # noqa: E402
     tcp_socket_count,
 )
 from tests.servers import POOL, GradioServer, ServerPool  # noqa: E402
+
+import g4f.debug  # noqa: E402 - already imported by tests.faultserver
+
+#: g4f's first completion would start a thread asking PyPI for its newest version
+#: (0.6 to 8.0: in the caller's thread); ``debug.version_check`` is the only switch in
+#: every version of the matrix (0.6.4.3, 7.5.0, 8.0.5, 8.8.x). Child processes that
+#: use g4f set it in their script (tests/dropin/harness.py PREAMBLE, tests/test_lifecycle.py
+#: CHILD, bench/run.py); g4f's own commands run with a dead loopback proxy (harness).
+g4f.debug.version_check = False
 
 #: The providers' URL variables (the providers themselves are imported by fixtures, late).
 QVQ_ENV, QWEN2_ENV = "G4F_QWEN_QVQ_72B_URL", "G4F_QWEN_QWEN_2_72B_URL"

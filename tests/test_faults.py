@@ -36,6 +36,7 @@ from g4f_qwen_spaces.space import (
     SpaceAuthError,
     SpaceClient,
     SpaceConnectionError,
+    SpaceError,
     SpaceInputError,
     SpaceProtocolError,
     SpaceQuotaError,
@@ -336,7 +337,9 @@ async def test_failure_without_a_message(qvq_at):
 async def test_unexpected_error_carries_the_spaces_message(qvq_at):
     qvq_at.script = [unexpected_error("404: Session not found.")]
     outcome = await run()
-    check_error(outcome, ResponseError, ResponseError, "404: Session not found.", within=2.0)
+    error = check_error(outcome, ResponseError, SpaceError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} reported: 404: Session not found."
+    assert not isinstance(error, (ResponseStatusError, SpaceProtocolError, SpaceAppError, RateLimitError))
 
 
 async def test_job_cancelled_by_the_space(qvq_at):
@@ -385,9 +388,27 @@ async def test_event_that_is_not_an_object(qvq_at):
 
 
 async def test_non_sse_body_on_the_stream(qvq_at):
+    """An HTML page where the event stream should be: the Space is not serving its app, not "closed early"."""
     qvq_at.script = [b"<html><body>Something went wrong</body></html>"]
     outcome = await run()
-    check_error(outcome, ResponseError, ResponseError, within=2.0)
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
+    assert error.status == 200
+
+
+async def test_html_page_served_as_html_on_the_stream(qvq_at):
+    qvq_at.route("GET", f"{PREFIX}/queue/data",
+                 respond(200, "<!DOCTYPE html><title>Error</title><p>Bad gateway", content_type="text/html"))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
+
+
+async def test_a_stream_that_just_ends_is_closed_early_not_html(qvq_at):
+    qvq_at.script = [b": a comment, then nothing\n\n"]
+    outcome = await run()
+    error = check_error(outcome, ResponseError, SpaceProtocolError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} closed the stream before the answer was complete"
 
 
 async def test_garbage_progress_message(qvq_at):
@@ -401,7 +422,13 @@ async def test_garbage_progress_message(qvq_at):
 async def test_join_answers_200_with_garbage(qvq_at, body):
     qvq_at.route("POST", f"{PREFIX}/queue/join", respond(200, body, content_type="text/plain"))
     outcome = await run()
-    check_error(outcome, ResponseError, ResponseError, within=2.0)
+    if body.startswith("<html>"):
+        error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+        assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
+    else:
+        error = check_error(outcome, ResponseError, SpaceProtocolError, within=2.0)
+        assert str(error) == (f"The Space at {qvq_at.url} answered the queue join with something that is not JSON: "
+                              f"{body or '(empty)'}")
 
 
 async def test_join_answers_json_without_an_event_id(qvq_at):
@@ -425,7 +452,8 @@ async def test_config_is_json_but_not_a_gradio_config(qvq_at):
 async def test_upload_answers_garbage(qvq_at):
     qvq_at.route("POST", f"{PREFIX}/upload", respond(200, "<html>nope</html>", content_type="text/html"))
     outcome = await run(media=[(png(), "red.png")])
-    check_error(outcome, ResponseError, ResponseError, within=2.0)
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
 
 
 async def test_upload_answers_an_empty_list(qvq_at):
@@ -625,9 +653,15 @@ async def test_cancel_while_waiting_in_the_queue(qvq_at):
 
 
 async def test_no_cancel_after_a_complete_answer(qvq_at):
+    """No sleep: a cancel is awaited before the call returns, and a second whole call on the
+    same loop is the barrier for one that would have been sent later (a task, a finaliser)."""
     outcome = await run()
     assert outcome.text == "Hello world"
-    await asyncio.sleep(0.2)
+    first = qvq_at.paths()
+    assert first == ["/config", f"{PREFIX}/queue/join", f"{PREFIX}/queue/data"], first
+    again = await run()
+    assert again.text == "Hello world"
+    assert qvq_at.paths() == first + first[1:], qvq_at.paths()  # config cached; still no cancel
     assert qvq_at.requests_to("/cancel") == []
 
 
@@ -663,8 +697,8 @@ async def test_streaming_callers_see_the_queue_position(qvq_at):
     outcome = await run(stream=True)
     assert outcome.error is None, outcome.error
     statuses = [c.status for c in outcome.chunks if isinstance(c, Reasoning)]
-    assert any("position 3 of 3" in s for s in statuses), statuses
-    assert any("position 1" in s for s in statuses), statuses
+    assert statuses == ["Waiting in the Space's queue: position 3 of 3, about 4 s",
+                        "Waiting in the Space's queue: position 1 of 1"], statuses
     assert outcome.text == "Hello world"
     first_text = next(i for i, c in enumerate(outcome.chunks) if isinstance(c, str))
     assert all(isinstance(c, Reasoning) for c in outcome.chunks[:first_text])

@@ -254,26 +254,32 @@ async def test_only_finite_positive_timeouts(space, name, value):
 # -- types -------------------------------------------------------------------------
 
 START = generating("")
+#: case -> (events, the exact message): each passes a valid first message, so the diff itself is judged.
 BAD_EVENTS = {
-    "ops-object": (START, {"msg": "process_generating", "output": {"data": [{"op": 1}]}}),
-    "ops-number": (START, {"msg": "process_generating", "output": {"data": [7]}}),
+    "ops-object": ((START, {"msg": "process_generating", "output": {"data": [{"op": 1}]}}),
+                   "Malformed diff from the Space: dict instead of a list"),
+    "ops-number": ((START, {"msg": "process_generating", "output": {"data": [7]}}),
+                   "Malformed diff from the Space: int instead of a list"),
     "delete-path-not-list": (
-        generating(["a"]),
-        {"msg": "process_generating", "output": {"data": [[["delete", 0, None]]]}},
+        (generating("a"), {"msg": "process_generating", "output": {"data": [[["delete", 0, None]]]}}),
+        "Malformed diff path from the Space: 0",
     ),
     "insert-at-1e30": (
-        generating(["a"]),
-        {"msg": "process_generating", "output": {"data": [[["add", [10**30], "x"]]]}},
+        (generating("a"), {"msg": "process_generating", "output": {"data": [[["add", [10**30], "x"]]]}}),
+        f"Diff index out of range from the Space: {10**30}",
     ),
-    "append-non-string": (START, append("Hi"), {"msg": "process_generating", "output": {"data": [[["append", [], 5]]]}}),
+    "append-non-string": ((START, append("Hi"), {"msg": "process_generating", "output": {"data": [[["append", [], 5]]]}}),
+                          "Cannot append int to Rope from the Space"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_EVENTS))
 async def test_malformed_diffs_are_protocol_errors(space, case):
-    space.script = list(BAD_EVENTS[case])
+    events, message = BAD_EVENTS[case]
+    space.script = list(events)
     outcome = await run()
-    check_error(outcome, ResponseError, SpaceProtocolError, "from the Space", within=5)
+    error = check_error(outcome, ResponseError, SpaceProtocolError, within=5)
+    assert str(error) == message
     assert not isinstance(outcome.error, (TypeError, OverflowError))
 
 
