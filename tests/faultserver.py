@@ -288,6 +288,7 @@ class Recorded:
     headers: dict  # lower-cased names
     body: bytes = b""
     files: list = field(default_factory=list)  # upload file names, as received
+    peer: Optional[tuple] = None  # (host, port) of the connection it came on
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -414,6 +415,8 @@ class FaultServer:
                           {k.lower(): v for k, v in request.headers.items()}, body)
         if request.path.endswith("/upload") and request.content_type.startswith("multipart/"):
             record.files = _multipart_filenames(request, body)
+        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        record.peer = tuple(peer[:2]) if peer else None
         request[RECORD] = record
         self.requests.append(record)
         self._notify()

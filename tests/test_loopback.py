@@ -13,9 +13,9 @@ import textwrap
 from pathlib import Path
 
 import aiohttp
+import g4f.debug
 import pytest
 
-import g4f.debug
 from tests import loopback
 from tests.loopback import provoked
 
@@ -32,8 +32,8 @@ def test_a_connect_outside_loopback_is_refused_before_the_system_call():
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)  # a real connect would leave a SYN_SENT entry behind at once
     try:
-        with provoked() as seen, \
-                pytest.raises(PermissionError, match=r"^tests talk to loopback only: connect to 10\.0\.0\.1:80 refused$"):
+        refusal = r"^tests talk to loopback only: connect to 10\.0\.0\.1:80 refused$"
+        with provoked() as seen, pytest.raises(PermissionError, match=refusal):
             sock.connect(("10.0.0.1", 80))
         assert _remote_entries("0100000A") == []  # 10.0.0.1, as the kernel writes it: never asked to connect
         with pytest.raises(OSError) as unconnected:
