@@ -262,14 +262,16 @@ BAD_EVENTS = {
                    "Malformed diff from the Space: int instead of a list"),
     "delete-path-not-list": (
         (generating("a"), {"msg": "process_generating", "output": {"data": [[["delete", 0, None]]]}}),
-        "Malformed diff path from the Space: 0",
+        "Malformed diff from the Space: path 0",
     ),
     "insert-at-1e30": (
         (generating("a"), {"msg": "process_generating", "output": {"data": [[["add", [10**30], "x"]]]}}),
-        f"Diff index out of range from the Space: {10**30}",
+        f"Malformed diff from the Space: index {10**30} out of range",
     ),
-    "append-non-string": ((START, append("Hi"), {"msg": "process_generating", "output": {"data": [[["append", [], 5]]]}}),
-                          "Cannot append int to Rope from the Space"),
+    "append-non-string": (
+        (START, append("Hi"), {"msg": "process_generating", "output": {"data": [[["append", [], 5]]]}}),
+        "Malformed diff from the Space: cannot append int to text",
+    ),
 }
 
 
@@ -312,19 +314,31 @@ async def test_malformed_configs_are_protocol_errors(space, fault_factory, case)
     assert other.requests == []
 
 
-@pytest.mark.parametrize("where", ["config", "event", "error-body"])
+@pytest.mark.parametrize("where", ["config", "event", "join", "error-body"])
 async def test_deeply_nested_json_is_a_protocol_error(space, where):
+    """The messages the README's troubleshooting table lists for nesting, word for word."""
     deep = _deep(100_000)
     if where == "config":
         space.route("GET", "/config", respond(200, deep, content_type="application/json"))
     elif where == "event":
         space.script = [b"data: " + deep.encode() + b"\n\n"]
+    elif where == "join":
+        space.route("POST", f"{PREFIX}/queue/join", respond(200, deep, content_type="application/json"))
     else:
         space.route("GET", "/config", respond(500, '{"detail": ' + deep + "}", content_type="application/json"))
     outcome = await run()
     base, ours = (ResponseStatusError, SpaceStatusError) if where == "error-body" else (ResponseError, SpaceProtocolError)
     error = check_error(outcome, base, ours, within=5)
     assert not isinstance(error, RecursionError)
+    expected = {
+        "config": f"The Space at {space.url} answered /config with JSON nested too deeply",
+        "event": "The Space sent an event nested too deeply",
+        "join": f"The Space at {space.url} answered the queue join with JSON nested too deeply",
+    }
+    if where in expected:
+        assert str(error) == expected[where]
+    else:  # cut at 8 KiB, so not JSON: the page's start is quoted
+        assert str(error).startswith(f'The Space at {space.url} answered 500: {{"detail": [[[['), str(error)
 
 
 # -- origins -----------------------------------------------------------------------

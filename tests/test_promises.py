@@ -350,3 +350,55 @@ async def test_all_copies_share_the_calls_one_deadline(fault_factory, monkeypatc
     assert 2.4 < outcome.elapsed < 3.3, outcome.elapsed
     assert str(error).startswith(f"The request to {second.url} ran out of its total timeout (2.5 s) "
                                  f"(copies tried before: {first.url}: still "), str(error)
+
+
+# == the README says what the tests above assert, word for word =======================
+
+
+README_PROMISES = [
+    # options table
+    "the **default deadline of 600 s** (`G4F_QWEN_SPACES_TIMEOUT`)",
+    "the longest silence on a connection, in seconds (default 60;",
+    "| `G4F_QWEN_SPACES_MAX_STREAM_MB` | the most one call's event stream may carry, in MiB after decompression "
+    "(default 64;",
+    "duplicates dropped, at most 16)",
+    "an empty entry (`a,,b`, a trailing comma) is refused",
+    "(default **60**; `0` = never skip, ask every copy in order)",
+    "| `G4F_QWEN_SPACES_ALLOW_PRIVATE_URLS=1` | allow image URLs on loopback/private networks",
+    "| `proxy=` | honoured for every request of the call: `/config`, the upload, the queue join and its event "
+    "stream, the cancel and the image download |",
+    # limits table
+    "| whole call (`timeout=`) | 600 s (`G4F_QWEN_SPACES_TIMEOUT`) | `TimeoutError` `… ran out of its total "
+    "timeout (600 s)` |",
+    "| silence on a connection (`stall_timeout=`) | 60 s | `TimeoutError` `… sent nothing for 60 s` |",
+    "| one server-sent event | 16 MiB | `ResponseError` `… sent an event longer than the 16,777,216 bytes allowed` |",
+    "| the event stream of one call | 64 MiB (`G4F_QWEN_SPACES_MAX_STREAM_MB`) | `ResponseError` `… sent more than "
+    "the 64 MiB allowed for the event stream` |",
+    "| `/config` | 16 MiB | `ResponseError` `… sent more than the 16 MiB allowed for /config` |",
+    "| any other JSON answer (queue join, upload) | 1 MiB | `ResponseError` `… sent more than the 1 MiB allowed for "
+    "the queue join` (or `the upload`) |",
+    "| an error page | first 8 KiB (8,192 bytes) read for the message |",
+    "| an image (given or downloaded) | 20 MiB (20,971,520 bytes is accepted), and the Space's `max_file_size` | "
+    "`ValueError` `The image is N bytes; the limit is …` |",
+    # copies and the cache
+    "All copies share the call's one deadline.",
+    "for the cool-down (`cooldown=`, 60 s, per process)",
+    "(`No copy of the Space could answer (2 tried): https://a…: not found (404);",
+    "(`RateLimitError` if any copy was over quota, then `TimeoutError`, `ResponseError` for an\n  unreachable one, "
+    "`ResponseStatusError`; `MissingAuthError` only when every copy wants a token)",
+    "trusted for at most a day (24 h) otherwise",
+    "A corrupt, foreign, oversized\n  (> 4 MiB) or stale file is ignored and rewritten",
+    # troubleshooting
+    "| `… (copies tried before: URL: reason; …)` after another message |",
+    "`The Space at … is not serving its app`",
+    "`… with JSON nested too deeply`, `The Space sent an event nested too deeply`, `Malformed diff …`",
+    "| `… closed the stream before the answer was complete` / `Malformed event …` |",
+]
+
+
+@pytest.mark.parametrize("text", README_PROMISES, ids=range(len(README_PROMISES)))
+def test_the_readme_says_what_is_asserted(text):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert text in readme
