@@ -521,8 +521,8 @@ async def test_stall_after_text_keeps_the_text_and_cancels(qvq_at):
     outcome = await run(stall_timeout=1)
     check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
     assert outcome.text == "Hello wor"
-    assert qvq_at.wait_for(lambda: qvq_at.requests_to("/cancel"), 2)
-    assert qvq_at.wait_for(lambda: qvq_at.disconnects == 1, 2)
+    assert await qvq_at.async_wait_for(lambda: qvq_at.requests_to("/cancel"), 2)
+    assert await qvq_at.async_wait_for(lambda: qvq_at.disconnects == 1, 2)
 
 
 async def test_heartbeats_count_as_bytes(qvq_at):
@@ -548,7 +548,7 @@ async def test_slow_stream_hits_the_total_timeout_and_keeps_the_text(qvq_at):
     outcome = await run(timeout=1)
     check_error(outcome, G4FTimeoutError, SpaceTimeoutError, "total timeout", within=3.0)
     assert outcome.text.startswith("ab") and set(outcome.text[1:]) == {"b"}
-    assert qvq_at.wait_for(lambda: qvq_at.disconnects == 1, 2)
+    assert await qvq_at.async_wait_for(lambda: qvq_at.disconnects == 1, 2)
 
 
 @pytest.mark.parametrize("where", ["config", "join"])
@@ -597,6 +597,17 @@ def assert_cancel_sent(server: FaultServer, session_hash: Optional[str] = None) 
     assert server.wait_for(lambda: server.disconnects == 1, 3), "the stream was not dropped"
 
 
+async def cancel_was_sent(server: FaultServer) -> None:
+    """:func:`assert_cancel_sent` for async tests: waits with the event loop running, so a close
+    still pending there (an abandoned generator's finaliser) can happen while it waits."""
+    assert await server.async_wait_for(lambda: server.requests_to("/cancel"), 3), (
+        f"no cancel request; requests: {server.paths()}")
+    body = server.requests_to("/cancel")[0].json()
+    join = server.requests_to("/queue/join")[0].json()
+    assert body == {"session_hash": join["session_hash"], "fn_index": 1, "event_id": EVENT_ID}
+    assert await server.async_wait_for(lambda: server.disconnects == 1, 3), "the stream was not dropped"
+
+
 async def test_break_cancels_the_job(qvq_at):
     qvq_at.script = slow_script()
     chunks = []
@@ -605,10 +616,9 @@ async def test_break_cancels_the_job(qvq_at):
         if len(chunks) == 2:
             break
     assert chunks == ["p0", " p1"]
-    # The abandoned generator is finalised by the event loop; give it time.
-    assert await qvq_at.async_wait_for(lambda: qvq_at.requests_to("/cancel"), 3), (
-        f"no cancel request; requests: {qvq_at.paths()}")
-    assert_cancel_sent(qvq_at)
+    # The abandoned generator is finalised by the event loop: the wait must leave it running
+    # (a blocking wait here froze the loop between the cancel and the close of the stream).
+    await cancel_was_sent(qvq_at)
 
 
 async def test_aclose_cancels_the_job(qvq_at):
@@ -618,7 +628,7 @@ async def test_aclose_cancels_the_job(qvq_at):
     await generator.aclose()
     assert chunks == ["p0", " p1"]
     assert qvq_at.requests_to("/cancel"), f"aclose() returned before cancelling: {qvq_at.paths()}"
-    assert_cancel_sent(qvq_at)
+    await cancel_was_sent(qvq_at)
 
 
 async def test_task_cancellation_cancels_the_job(qvq_at):
@@ -638,7 +648,7 @@ async def test_task_cancellation_cancels_the_job(qvq_at):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert chunks[:2] == ["p0", " p1"] and len(chunks) <= 3
-    assert_cancel_sent(qvq_at)
+    await cancel_was_sent(qvq_at)
 
 
 async def test_cancel_while_waiting_in_the_queue(qvq_at):
@@ -649,7 +659,7 @@ async def test_cancel_while_waiting_in_the_queue(qvq_at):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert_cancel_sent(qvq_at)
+    await cancel_was_sent(qvq_at)
 
 
 async def test_no_cancel_after_a_complete_answer(qvq_at):

@@ -221,7 +221,7 @@ async def test_a_drip_without_timeout_ends_at_the_default_deadline(space, monkey
     assert 2.9 < outcome.elapsed < 6, outcome.elapsed
     print(f"drip: typed error after {outcome.elapsed:.2f} s with {DEADLINE_ENV}=3")
     assert error.url == space.url
-    assert space.wait_for(lambda: len(space.requests_to("/cancel")) == 1)
+    assert await space.async_wait_for(lambda: len(space.requests_to("/cancel")) == 1)
 
 
 async def test_heartbeats_forever_end_at_the_default_deadline(space, monkeypatch):

@@ -17,7 +17,7 @@ from g4f_qwen_spaces import Qwen_QVQ_72B
 from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
 from tests.faultserver import PREFIX, respond
 from tests.recordingproxy import UPSTREAM_HOST, RecordingProxy
-from tests.test_faults import HI, assert_cancel_sent, png, slow_script
+from tests.test_faults import HI, cancel_was_sent, png, slow_script
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def images(fault_factory, monkeypatch):
 async def test_every_request_of_a_call_goes_through_the_proxy(qvq_at, images, proxy):
     chunks = await _stopped_call(qvq_at, images, proxy=proxy.url)
     assert chunks == ["p0", " p1"]
-    assert_cancel_sent(qvq_at)
+    await cancel_was_sent(qvq_at)
     space, image = qvq_at.url, images.url
     assert sorted(_through(proxy)) == sorted([
         ("GET", image, "/pics/fox.png"),
@@ -75,7 +75,7 @@ async def test_without_a_proxy_the_servers_are_reached_directly(qvq_at, images, 
     """The same call without ``proxy=``: the check above can tell the difference."""
     chunks = await _stopped_call(qvq_at, images)
     assert chunks == ["p0", " p1"]
-    assert_cancel_sent(qvq_at)
+    await cancel_was_sent(qvq_at)
     assert proxy.forwarded == []
     assert {r.peer[0] for r in qvq_at.requests + images.requests} == {"127.0.0.1"}
 
