@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import socket
 import sys
 import threading
@@ -25,7 +26,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["REFUSED", "is_loopback", "refused_since", "provoked", "install", "pytest_runtest_call", "loopback_only"]
+__all__ = ["REFUSED", "is_loopback", "refused_since", "provoked", "child_preamble", "install", "pytest_runtest_call", "loopback_only"]
 
 #: What the guard refused, in order: ("connect" | "getaddrinfo", host, port).
 REFUSED: list[tuple[str, str, int]] = []
@@ -89,6 +90,17 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         _refuse("getaddrinfo", host, _port(args[1]))
         raise socket.gaierror(socket.EAI_NONAME, f"tests talk to loopback only: lookup of {host!r} refused")
+
+
+def child_preamble() -> str:
+    """Python source to put first in a child's script: the same guard in the child, g4f's version
+    check off, and at exit a ``left loopback: …`` line on stderr for the parent to assert absent."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return (
+        f"import sys as _s, atexit as _a; _s.path.append({root!r}); import tests.loopback as _l\n"
+        "_a.register(lambda: _l.REFUSED and print(_l._complaint(_l.REFUSED), file=_s.stderr))\n"
+        "import g4f.debug as _d; _d.version_check = False\n"
+    )
 
 
 @contextlib.contextmanager

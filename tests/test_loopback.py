@@ -135,3 +135,20 @@ def test_a_test_that_leaves_loopback_fails_even_when_it_swallows_the_error(tmp_p
     assert out.count("E           AssertionError: left loopback: getaddrinfo pypi.org:443\n") == 1, out
     assert "2 failed, 1 passed in " in out, out
     assert " error" not in out, out  # failed in the call, not reported again at teardown
+
+
+def test_a_child_with_the_preamble_is_guarded_and_says_so(tmp_path):
+    from tests.loopback import child_preamble
+
+    script = child_preamble() + textwrap.dedent('''
+        import socket, g4f.debug
+        print(g4f.debug.version_check)
+        try:
+            socket.create_connection(("10.0.0.1", 80), timeout=1)
+        except OSError as error:
+            print(type(error).__name__)
+    ''')
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "PermissionError"]
+    assert result.stderr.strip().splitlines()[-1] == "left loopback: connect 10.0.0.1:80"

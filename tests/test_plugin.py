@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.loopback import child_preamble
+
 import g4f_qwen_spaces
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B, registry
 from g4f_qwen_spaces.__main__ import main as doctor
@@ -274,7 +276,7 @@ def test_entry_point_name_is_free_and_the_doctor_agrees(tmp_path):
     site = install_dist(tmp_path / "site", "renamed-plugin-test", {"a-different-name": "renamed_plugin:Renamed_Provider"},
                         {"renamed_plugin": PLUGIN.format(cls="Renamed_Provider", model="renamed-model",
                                                          answer="renamed works")})
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+    out = subprocess.run([sys.executable, "-c", child_preamble() + textwrap.dedent("""
         import io, json, contextlib, g4f
         from g4f_qwen_spaces.__main__ import main
         buffer = io.StringIO()
@@ -287,6 +289,7 @@ def test_entry_point_name_is_free_and_the_doctor_agrees(tmp_path):
         print(json.dumps([code, item["g4f_name"], item["distribution"], item["registered_in"], answer]))
     """)], capture_output=True, text=True, cwd=str(tmp_path), env=_with_sites(site), timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
+    assert "left loopback" not in out.stderr, out.stderr
     code, name, distribution, layers, answer = json.loads(out.stdout.strip().splitlines()[-1])
     assert (code, name, distribution, answer) == (0, "Renamed_Provider", "renamed-plugin-test", "renamed works")
     assert layers["provider"] is True and layers["models"] is True and layers["any_provider"] is True
@@ -304,12 +307,13 @@ def test_same_class_name_from_two_distributions_is_a_warning_naming_both(tmp_pat
                                     {"second_plugin": PLUGIN.format(cls="Twin", model="twin-2", answer="second")}),
     }
     winner, loser = order.split(",")
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+    out = subprocess.run([sys.executable, "-c", child_preamble() + textwrap.dedent("""
         import g4f
         print(g4f.ChatCompletion.create(model="", provider="Twin", messages=[{"role": "user", "content": "x"}]))
     """)], capture_output=True, text=True, cwd=str(tmp_path), env=_with_sites(sites[winner], sites[loser]),
         timeout=120)
     assert out.returncode == 0, out.stderr
+    assert "left loopback" not in out.stderr, out.stderr
     modules = {"first-dist": "first_plugin:Twin", "second-dist": "second_plugin:Twin"}
     assert out.stdout.strip().splitlines()[-1] == winner.split("-")[0]
     warnings = [line for line in out.stderr.splitlines() if "clash" in line]
