@@ -782,7 +782,9 @@ def test_g4f_chatcompletion_streaming_shows_status(qvq_at):
     qvq_at.script = QUEUED
     chunks = list(g4f.ChatCompletion.create(model="qvq-72b", provider=Qwen_QVQ_72B, messages=HI,
                                             stream=True))
-    assert any(isinstance(c, Reasoning) and "position 3 of 3" in str(c.status) for c in chunks), chunks
+    assert [str(c.status) for c in chunks if isinstance(c, Reasoning)] == [
+        "Waiting in the Space's queue: position 3 of 3, about 4 s",
+        "Waiting in the Space's queue: position 1 of 1"], chunks
     assert "".join(c for c in chunks if isinstance(c, str)) == "Hello world"
 
 
