@@ -95,6 +95,26 @@ def test_at_most_16_copies():
     assert str(caught.value) == "X lists 17 URLs; at most 16 are tried"
 
 
+@pytest.mark.parametrize("raw, message", [
+    ("https://a.hf.space,", "X has an empty entry (item 2 of 2); separate URLs with single commas"),
+    ("https://a.hf.space,,https://b.hf.space", "X has an empty entry (item 2 of 3); separate URLs with single commas"),
+    ("https://a.hf.space?x=1", "X must be a plain base URL (no credentials, query or fragment)"),
+    ("https://a.hf.space#top", "X must be a plain base URL (no credentials, query or fragment)"),
+    ("https://u:p@a.hf.space", "X must be a plain base URL (no credentials, query or fragment)"),
+    ("https://a.hf.space\t", "X contains control characters (such as a line break); refused"),
+    ("ftp://a.hf.space", "X='ftp://a.hf.space' is not an http(s) URL with a host"),
+])
+def test_the_url_list_rules(raw, message):
+    with pytest.raises(SpaceInputError) as caught:
+        parse_urls(raw, "X")
+    assert str(caught.value) == message
+
+
+def test_spaces_around_commas_are_ignored_and_duplicates_dropped():
+    assert parse_urls(" https://a.hf.space/ ,http://127.0.0.1:7860/x, https://a.hf.space", "X") == (
+        "https://a.hf.space", "http://127.0.0.1:7860/x")
+
+
 def test_default_cooldown_is_60_s(monkeypatch):
     monkeypatch.delenv("G4F_QWEN_SPACES_COOLDOWN", raising=False)
     assert cooldown_seconds() == 60.0
