@@ -41,6 +41,7 @@ from tests.faultserver import (
     completed,
     estimation,
     failed,
+    redirect,
     generating,
     respond,
     run,
@@ -290,6 +291,33 @@ async def test_an_image_one_byte_over_20_mib_is_refused_before_sending(space):
     assert space.requests == []
 
 
+# == redirects ======================================================================
+
+
+@pytest.mark.parametrize("location", ["/moved/config", "{url}/moved/config", "//{netloc}/moved/config"])
+async def test_a_redirect_within_the_spaces_origin_is_followed(space, location):
+    """README: "Redirects are followed only within the Space's origin" (a relative, an absolute and a
+    scheme-relative Location: each is the Space itself)."""
+    target = location.format(url=space.url, netloc=space.url.split("//", 1)[1])
+    space.route("GET", "/config", redirect(target, 302))
+    space.route("GET", "/moved/config", respond(200, CONFIG))
+    space.script = list(HELLO)
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world", outcome.error
+    assert space.paths()[:2] == ["/config", "/moved/config"]
+
+
+async def test_a_join_redirected_within_the_origin_keeps_its_method_and_body(space):
+    space.route("POST", f"{PREFIX}/queue/join", redirect(f"{space.url}/elsewhere/join", 307))
+    space.route("POST", "/elsewhere/join", respond(200, {"event_id": EVENT_ID}))
+    space.script = list(HELLO)
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world", outcome.error
+    joins = [r for r in space.requests if r.path.endswith("join")]
+    assert [r.path for r in joins] == [f"{PREFIX}/queue/join", "/elsewhere/join"]
+    assert joins[1].method == "POST" and joins[1].json() == joins[0].json()
+
+
 # == copies: the shared deadline, the reasons that move on, the combined error =============
 
 
@@ -408,6 +436,7 @@ README_PROMISES = [
     "`ResponseStatusError`; `MissingAuthError` only when every copy wants a token)",
     "trusted for at most a day (24 h) otherwise",
     "A corrupt, foreign, oversized\n  (> 4 MiB) or stale file is ignored and rewritten",
+    "Redirects are followed only within the Space's origin",
     # troubleshooting
     "| `… (copies tried before: URL: reason; …)` after another message |",
     "`The Space at … is not serving its app`",
