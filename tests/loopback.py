@@ -26,7 +26,8 @@ from typing import Any
 
 import pytest
 
-__all__ = ["REFUSED", "is_loopback", "refused_since", "provoked", "child_preamble", "install", "pytest_runtest_call", "loopback_only"]
+__all__ = ["REFUSED", "is_loopback", "refused_since", "provoked", "child_preamble", "install",
+           "pytest_runtest_call", "loopback_only"]
 
 #: What the guard refused, in order: ("connect" | "getaddrinfo", host, port).
 REFUSED: list[tuple[str, str, int]] = []
