@@ -31,6 +31,9 @@ Loopback only (tests/loopback.py): every test fails that connects to, or looks u
 anything but loopback (the guard refuses before a packet leaves); ``loopback_only``
 is autouse.
 
+``proxy`` (a recording forward proxy, tests/recordingproxy.py) and ``image_host`` (an
+image URL server) serve tests/test_proxy.py.
+
 Fault fixtures: ``socket_baseline`` (the test must leave as many TCP sockets
 open as it found), ``fault`` (a started :class:`tests.faultserver.FaultServer`)
 and ``fault_factory``.
@@ -314,6 +317,34 @@ def space(fault, monkeypatch, allowed):
     monkeypatch.setenv(QVQ_ENV, fault.url)
     allowed.add(address(fault.url))
     return fault
+
+
+@pytest.fixture
+def proxy(socket_baseline):
+    """A started :class:`tests.recordingproxy.RecordingProxy` (use ``.url`` as ``proxy=``)."""
+    from tests.recordingproxy import RecordingProxy
+
+    server = RecordingProxy().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def image_host(fault_factory, monkeypatch):
+    """A fault server serving a PNG at ``/pics/fox.png``; image URLs on loopback allowed."""
+    import io
+
+    from PIL import Image
+
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+    from tests.faultserver import respond
+
+    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (255, 0, 0)).save(buffer, "PNG")
+    server = fault_factory()
+    server.route("GET", "/pics/fox.png", respond(200, buffer.getvalue(), content_type="image/png"))
+    return server
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pytest
-
 from g4f_qwen_spaces import Qwen_QVQ_72B
-from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
-from tests.faultserver import PREFIX, respond
+from tests.faultserver import PREFIX
 from tests.recordingproxy import UPSTREAM_HOST, RecordingProxy
-from tests.test_faults import HI, cancel_was_sent, png, slow_script
-
-
-@pytest.fixture
-def proxy(socket_baseline):
-    server = RecordingProxy().start()
-    yield server
-    server.stop()
+from tests.test_faults import HI, cancel_was_sent, slow_script
 
 
 def _through(proxy: RecordingProxy) -> list[tuple[str, str, str]]:
@@ -44,19 +34,11 @@ async def _stopped_call(space, images, **kwargs) -> list:
     return chunks
 
 
-@pytest.fixture
-def images(fault_factory, monkeypatch):
-    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")  # the image server is on loopback too
-    server = fault_factory()
-    server.route("GET", "/pics/fox.png", respond(200, png(), content_type="image/png"))
-    return server
-
-
-async def test_every_request_of_a_call_goes_through_the_proxy(qvq_at, images, proxy):
-    chunks = await _stopped_call(qvq_at, images, proxy=proxy.url)
+async def test_every_request_of_a_call_goes_through_the_proxy(qvq_at, image_host, proxy):
+    chunks = await _stopped_call(qvq_at, image_host, proxy=proxy.url)
     assert chunks == ["p0", " p1"]
     await cancel_was_sent(qvq_at)
-    space, image = qvq_at.url, images.url
+    space, image = qvq_at.url, image_host.url
     assert sorted(_through(proxy)) == sorted([
         ("GET", image, "/pics/fox.png"),
         ("GET", space, "/config"),
@@ -66,18 +48,18 @@ async def test_every_request_of_a_call_goes_through_the_proxy(qvq_at, images, pr
         ("POST", space, f"{PREFIX}/cancel"),
     ])
     # The servers saw those requests, and only from the proxy's side.
-    assert len(qvq_at.requests) == 5 and len(images.requests) == 1
-    assert {r.peer[0] for r in qvq_at.requests + images.requests} == {UPSTREAM_HOST}
+    assert len(qvq_at.requests) == 5 and len(image_host.requests) == 1
+    assert {r.peer[0] for r in qvq_at.requests + image_host.requests} == {UPSTREAM_HOST}
     assert qvq_at.requests_to("/upload")[0].files == ["fox.png"]
 
 
-async def test_without_a_proxy_the_servers_are_reached_directly(qvq_at, images, proxy):
+async def test_without_a_proxy_the_servers_are_reached_directly(qvq_at, image_host, proxy):
     """The same call without ``proxy=``: the check above can tell the difference."""
-    chunks = await _stopped_call(qvq_at, images)
+    chunks = await _stopped_call(qvq_at, image_host)
     assert chunks == ["p0", " p1"]
     await cancel_was_sent(qvq_at)
     assert proxy.forwarded == []
-    assert {r.peer[0] for r in qvq_at.requests + images.requests} == {"127.0.0.1"}
+    assert {r.peer[0] for r in qvq_at.requests + image_host.requests} == {"127.0.0.1"}
 
 
 def test_g4f_passes_the_proxy_on(qvq_at, proxy):
