@@ -238,7 +238,8 @@ async def test_the_image_download_gets_what_is_left_of_the_deadline(space, fault
     allowed.add(address(images.url))
     images.route("GET", "/slow.png", stall(200, "image/png"))
     outcome = await run(timeout=2, media=[(f"{images.url}/slow.png", None)])
-    check_error(outcome, G4FTimeoutError, SpaceTimeoutError, "image")
+    error = check_error(outcome, G4FTimeoutError, SpaceTimeoutError)
+    assert str(error) == "Downloading the image took longer than the 2 s left of the call's timeout"
     assert 1.9 < outcome.elapsed < 4.5, outcome.elapsed
     assert space.requests == []  # nothing reached the Space
 
@@ -247,7 +248,9 @@ async def test_the_image_download_gets_what_is_left_of_the_deadline(space, fault
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1, 0, "soon", True])
 async def test_only_finite_positive_timeouts(space, name, value):
     outcome = await run(**{name: value})
-    check_error(outcome, ValueError, SpaceInputError, f"{name} must be a")
+    error = check_error(outcome, ValueError, SpaceInputError)
+    kind = "a number of seconds" if isinstance(value, (str, bool)) else "a finite positive number"
+    assert str(error) == f"{name} must be {kind}, got {value!r}"
     assert space.requests == []
 
 
