@@ -27,6 +27,13 @@ Servers start lazily and stop at the end of the session; on the first request,
 every server the collected tests need (through the three fixed fixtures) is
 started in parallel threads. Do not ``kill()`` a shared server.
 
+Loopback only (tests/loopback.py): every test fails that connects to, or looks up,
+anything but loopback (the guard refuses before a packet leaves); ``loopback_only``
+is autouse.
+
+``proxy`` (a recording forward proxy, tests/recordingproxy.py) and ``image_host`` (an
+image URL server) serve tests/test_proxy.py.
+
 Fault fixtures: ``socket_baseline`` (the test must leave as many TCP sockets
 open as it found), ``fault`` (a started :class:`tests.faultserver.FaultServer`)
 and ``fault_factory``.
@@ -48,6 +55,7 @@ from typing import Any
 
 import pytest
 
+from tests.loopback import loopback_only, pytest_runtest_call  # noqa: F401 - the guard: before anything connects
 from tests.offline import prepare_g4f_home
 
 G4F_HOME = Path(tempfile.mkdtemp(prefix="g4fqs-home-"))
@@ -66,11 +74,13 @@ from tests.faultserver import (  # noqa: E402
 )
 from tests.servers import POOL, GradioServer, ServerPool  # noqa: E402
 
-import g4f.debug  # noqa: E402  (already imported by tests.faultserver)
+import g4f.debug  # noqa: E402 - already imported by tests.faultserver
 
-# g4f's first model lookup in a process asks PyPI for its newest version from a
-# thread: a socket that opens under one test and closes under another test's
-# socket_baseline (and a connection that is not to loopback).
+#: g4f's first completion would start a thread asking PyPI for its newest version
+#: (0.6 to 8.0: in the caller's thread); ``debug.version_check`` is the only switch in
+#: every version of the matrix (0.6.4.3, 7.5.0, 8.0.5, 8.8.x). Child processes that
+#: use g4f set it in their script (tests/dropin/harness.py PREAMBLE, tests/test_lifecycle.py
+#: CHILD, bench/run.py); g4f's own commands run with a dead loopback proxy (harness).
 g4f.debug.version_check = False
 
 #: The providers' URL variables (the providers themselves are imported by fixtures, late).
@@ -307,6 +317,34 @@ def space(fault, monkeypatch, allowed):
     monkeypatch.setenv(QVQ_ENV, fault.url)
     allowed.add(address(fault.url))
     return fault
+
+
+@pytest.fixture
+def proxy(socket_baseline):
+    """A started :class:`tests.recordingproxy.RecordingProxy` (use ``.url`` as ``proxy=``)."""
+    from tests.recordingproxy import RecordingProxy
+
+    server = RecordingProxy().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def image_host(fault_factory, monkeypatch):
+    """A fault server serving a PNG at ``/pics/fox.png``; image URLs on loopback allowed."""
+    import io
+
+    from PIL import Image
+
+    from g4f_qwen_spaces.space.files import ALLOW_PRIVATE_URLS_ENV
+    from tests.faultserver import respond
+
+    monkeypatch.setenv(ALLOW_PRIVATE_URLS_ENV, "1")
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (255, 0, 0)).save(buffer, "PNG")
+    server = fault_factory()
+    server.route("GET", "/pics/fox.png", respond(200, buffer.getvalue(), content_type="image/png"))
+    return server
 
 
 @pytest.fixture(scope="module")

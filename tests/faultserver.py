@@ -435,10 +435,11 @@ class FaultServer:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         record = Recorded(request.method, request.path, dict(request.query),
-                          {k.lower(): v for k, v in request.headers.items()}, body,
-                          peer=tuple(request.transport.get_extra_info("peername") or ()))
+                          {k.lower(): v for k, v in request.headers.items()}, body)
         if request.path.endswith("/upload") and request.content_type.startswith("multipart/"):
             record.files = _multipart_filenames(request, body)
+        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        record.peer = tuple(peer[:2]) if peer else ()
         request[RECORD] = record
         self.requests.append(record)
         self._notify()

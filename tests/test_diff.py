@@ -96,13 +96,18 @@ def test_unicode_pieces_survive():
 @pytest.mark.parametrize(
     "ops, message",
     [
-        ([["append", [5, 1], "x"]], "does not fit"),
-        ([["explode", [0], 1]], "Unknown diff operation"),
-        ([["append", []]], "Malformed diff operation"),
-        ([["add", [], 1]], "needs a path"),
-        ([["append", [0, 0], 3]], "Cannot append int"),
+        ([["append", [5, 1], "x"]], "operation 'append' at [5, 1] does not fit the value (IndexError)"),
+        ([["explode", [0], 1]], "unknown operation 'explode'"),
+        ([["append", []]], "operation ['append', []]"),
+        ([["add", [], 1]], "operation 'add' needs a path"),
+        ([["append", [0, 0], 3]], "cannot append int to text"),
+        ([["add", [7, 1]]], "operation ['add', [7, 1]]"),
+        ([["add", [True], 1]], "path [True]"),
+        ([["add", [1_000_001], 1]], "index 1000001 out of range"),
     ],
 )
 def test_malformed_operations_raise_protocol_errors(ops, message):
-    with pytest.raises(SpaceProtocolError, match=message):
+    """Every one starts like the README's row: ``Malformed diff …``."""
+    with pytest.raises(SpaceProtocolError) as caught:
         apply_ops([["a", "b"]], ops)
+    assert str(caught.value) == f"Malformed diff from the Space: {message}"

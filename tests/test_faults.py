@@ -36,6 +36,7 @@ from g4f_qwen_spaces.space import (
     SpaceAuthError,
     SpaceClient,
     SpaceConnectionError,
+    SpaceError,
     SpaceInputError,
     SpaceProtocolError,
     SpaceQuotaError,
@@ -349,14 +350,17 @@ async def test_failure_without_a_message(qvq_at):
 async def test_unexpected_error_carries_the_spaces_message(qvq_at):
     qvq_at.script = [unexpected_error("404: Session not found.")]
     outcome = await run()
-    check_error(outcome, ResponseError, ResponseError, "404: Session not found.", within=2.0)
+    error = check_error(outcome, ResponseError, SpaceError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} reported: 404: Session not found."
+    assert not isinstance(error, (ResponseStatusError, SpaceProtocolError, SpaceAppError, RateLimitError))
 
 
 async def test_job_cancelled_by_the_space(qvq_at):
     qvq_at.script = [generating("Hel"), Sleep(0.1), {"msg": "process_completed", "event_id": EVENT_ID,
                                                      "output": {}, "success": True}, close_stream()]
     outcome = await run()
-    check_error(outcome, ResponseError, SpaceAppError, "cancelled")
+    error = check_error(outcome, ResponseError, SpaceAppError)
+    assert str(error) == f"The job was cancelled by the Space at {qvq_at.url}"
     assert outcome.text == "Hel"
 
 
@@ -387,34 +391,62 @@ async def test_malformed_json_event_has_an_excerpt(qvq_at):
 async def test_huge_malformed_event_gives_a_short_excerpt(qvq_at):
     qvq_at.script = [b"data: {" + b"x" * 100_000 + b"\n\n"]
     outcome = await run()
-    error = check_error(outcome, ResponseError, SpaceProtocolError, "xxxx")
+    error = check_error(outcome, ResponseError, SpaceProtocolError)
+    assert str(error).startswith("Malformed event from the Space: {xxxxxxxx") and str(error).endswith("xxx…")
     assert len(str(error)) < 400
 
 
 async def test_event_that_is_not_an_object(qvq_at):
     qvq_at.script = [sse([1, 2, 3])]
     outcome = await run()
-    check_error(outcome, ResponseError, SpaceProtocolError, "[1, 2, 3]")
+    error = check_error(outcome, ResponseError, SpaceProtocolError)
+    assert str(error) == "Unexpected event from the Space: [1, 2, 3]"
 
 
 async def test_non_sse_body_on_the_stream(qvq_at):
+    """An HTML page where the event stream should be: the Space is not serving its app, not "closed early"."""
     qvq_at.script = [b"<html><body>Something went wrong</body></html>"]
     outcome = await run()
-    check_error(outcome, ResponseError, ResponseError, within=2.0)
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
+    assert error.status == 200
+
+
+async def test_html_page_served_as_html_on_the_stream(qvq_at):
+    qvq_at.route("GET", f"{PREFIX}/queue/data",
+                 respond(200, "<!DOCTYPE html><title>Error</title><p>Bad gateway", content_type="text/html"))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
+
+
+async def test_a_stream_that_just_ends_is_closed_early_not_html(qvq_at):
+    qvq_at.script = [b": a comment, then nothing\n\n"]
+    outcome = await run()
+    error = check_error(outcome, ResponseError, SpaceProtocolError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} closed the stream before the answer was complete"
 
 
 async def test_garbage_progress_message(qvq_at):
     qvq_at.script = [{"msg": "process_generating", "event_id": EVENT_ID, "output": "nonsense",
                       "success": True}]
     outcome = await run()
-    check_error(outcome, ResponseError, SpaceProtocolError, "nonsense")
+    error = check_error(outcome, ResponseError, SpaceProtocolError)
+    assert str(error) == ("Unexpected progress from the Space: {'msg': 'process_generating', 'event_id': "
+                          f"{EVENT_ID!r}, 'output': 'nonsense', 'success': True}}")
 
 
 @pytest.mark.parametrize("body", ["<html>oops</html>", "not json at all", ""])
 async def test_join_answers_200_with_garbage(qvq_at, body):
     qvq_at.route("POST", f"{PREFIX}/queue/join", respond(200, body, content_type="text/plain"))
     outcome = await run()
-    check_error(outcome, ResponseError, ResponseError, within=2.0)
+    if body.startswith("<html>"):
+        error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+        assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
+    else:
+        error = check_error(outcome, ResponseError, SpaceProtocolError, within=2.0)
+        assert str(error) == (f"The Space at {qvq_at.url} answered the queue join with something that is not JSON: "
+                              f"{body or '(empty)'}")
 
 
 async def test_join_answers_json_without_an_event_id(qvq_at):
@@ -426,25 +458,30 @@ async def test_join_answers_json_without_an_event_id(qvq_at):
 async def test_config_is_not_json(qvq_at):
     qvq_at.route("GET", "/config", respond(200, "{'version': broken", content_type="application/json"))
     outcome = await run()
-    check_error(outcome, ResponseError, SpaceProtocolError, "broken")
+    error = check_error(outcome, ResponseError, SpaceProtocolError)
+    assert str(error) == (f"The Space at {qvq_at.url} answered /config with something that is not JSON: "
+                          "{'version': broken")
 
 
 async def test_config_is_json_but_not_a_gradio_config(qvq_at):
     qvq_at.route("GET", "/config", respond(200, {"hello": "world"}))
     outcome = await run()
-    check_error(outcome, ResponseError, SpaceProtocolError, "config")
+    error = check_error(outcome, ResponseError, SpaceProtocolError)
+    assert str(error) == f"{qvq_at.url}/config is not a Gradio app config"
 
 
 async def test_upload_answers_garbage(qvq_at):
     qvq_at.route("POST", f"{PREFIX}/upload", respond(200, "<html>nope</html>", content_type="text/html"))
     outcome = await run(media=[(png(), "red.png")])
-    check_error(outcome, ResponseError, ResponseError, within=2.0)
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
 
 
 async def test_upload_answers_an_empty_list(qvq_at):
     qvq_at.route("POST", f"{PREFIX}/upload", respond(200, []))
     outcome = await run(media=[(png(), "red.png")])
-    check_error(outcome, ResponseError, SpaceProtocolError, "upload")
+    error = check_error(outcome, ResponseError, SpaceProtocolError)
+    assert str(error) == "The Space did not accept the upload (it answered [])"
 
 
 # -- the text before a failure is kept, even when it arrives with the failure --------
@@ -497,7 +534,8 @@ async def test_connection_reset_before_the_stream(qvq_at):
 async def test_stream_stall_times_out(qvq_at):
     qvq_at.script = [HANG]
     outcome = await run(stall_timeout=1)
-    check_error(outcome, G4FTimeoutError, SpaceTimeoutError, "1 s", within=3.0)
+    error = check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
+    assert str(error) == f"The Space at {qvq_at.url} sent nothing for 1 s"
     assert isinstance(outcome.error, TimeoutError)
 
 
@@ -506,8 +544,8 @@ async def test_stall_after_text_keeps_the_text_and_cancels(qvq_at):
     outcome = await run(stall_timeout=1)
     check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
     assert outcome.text == "Hello wor"
-    assert qvq_at.wait_for(lambda: qvq_at.requests_to("/cancel"), 2)
-    assert qvq_at.wait_for(lambda: qvq_at.disconnects == 1, 2)
+    assert await qvq_at.async_wait_for(lambda: qvq_at.requests_to("/cancel"), 2)
+    assert await qvq_at.async_wait_for(lambda: qvq_at.disconnects == 1, 2)
 
 
 async def test_heartbeats_count_as_bytes(qvq_at):
@@ -533,7 +571,7 @@ async def test_slow_stream_hits_the_total_timeout_and_keeps_the_text(qvq_at):
     outcome = await run(timeout=1)
     check_error(outcome, G4FTimeoutError, SpaceTimeoutError, "total timeout", within=3.0)
     assert outcome.text.startswith("ab") and set(outcome.text[1:]) == {"b"}
-    assert qvq_at.wait_for(lambda: qvq_at.disconnects == 1, 2)
+    assert await qvq_at.async_wait_for(lambda: qvq_at.disconnects == 1, 2)
 
 
 @pytest.mark.parametrize("where", ["config", "join"])
@@ -582,6 +620,17 @@ def assert_cancel_sent(server: FaultServer, session_hash: Optional[str] = None) 
     assert server.wait_for(lambda: server.disconnects == 1, 3), "the stream was not dropped"
 
 
+async def cancel_was_sent(server: FaultServer) -> None:
+    """:func:`assert_cancel_sent` for async tests: waits with the event loop running, so a close
+    still pending there (an abandoned generator's finaliser) can happen while it waits."""
+    assert await server.async_wait_for(lambda: server.requests_to("/cancel"), 3), (
+        f"no cancel request; requests: {server.paths()}")
+    body = server.requests_to("/cancel")[0].json()
+    join = server.requests_to("/queue/join")[0].json()
+    assert body == {"session_hash": join["session_hash"], "fn_index": 1, "event_id": EVENT_ID}
+    assert await server.async_wait_for(lambda: server.disconnects == 1, 3), "the stream was not dropped"
+
+
 async def test_break_cancels_the_job(qvq_at):
     qvq_at.script = slow_script()
     chunks = []
@@ -590,10 +639,9 @@ async def test_break_cancels_the_job(qvq_at):
         if len(chunks) == 2:
             break
     assert chunks == ["p0", " p1"]
-    # The abandoned generator is finalised by the event loop; give it time.
-    assert await qvq_at.async_wait_for(lambda: qvq_at.requests_to("/cancel"), 3), (
-        f"no cancel request; requests: {qvq_at.paths()}")
-    assert_cancel_sent(qvq_at)
+    # The abandoned generator is finalised by the event loop: the wait must leave it running
+    # (a blocking wait here froze the loop between the cancel and the close of the stream).
+    await cancel_was_sent(qvq_at)
 
 
 async def test_aclose_cancels_the_job(qvq_at):
@@ -603,7 +651,7 @@ async def test_aclose_cancels_the_job(qvq_at):
     await generator.aclose()
     assert chunks == ["p0", " p1"]
     assert qvq_at.requests_to("/cancel"), f"aclose() returned before cancelling: {qvq_at.paths()}"
-    assert_cancel_sent(qvq_at)
+    await cancel_was_sent(qvq_at)
 
 
 async def test_task_cancellation_cancels_the_job(qvq_at):
@@ -623,7 +671,7 @@ async def test_task_cancellation_cancels_the_job(qvq_at):
     with pytest.raises(asyncio.CancelledError):
         await task
     assert chunks[:2] == ["p0", " p1"] and len(chunks) <= 3
-    assert_cancel_sent(qvq_at)
+    await cancel_was_sent(qvq_at)
 
 
 async def test_cancel_while_waiting_in_the_queue(qvq_at):
@@ -634,13 +682,19 @@ async def test_cancel_while_waiting_in_the_queue(qvq_at):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert_cancel_sent(qvq_at)
+    await cancel_was_sent(qvq_at)
 
 
 async def test_no_cancel_after_a_complete_answer(qvq_at):
+    """No sleep: a cancel is awaited before the call returns, and a second whole call on the
+    same loop is the barrier for one that would have been sent later (a task, a finaliser)."""
     outcome = await run()
     assert outcome.text == "Hello world"
-    await asyncio.sleep(0.2)
+    first = qvq_at.paths()
+    assert first == ["/config", f"{PREFIX}/queue/join", f"{PREFIX}/queue/data"], first
+    again = await run()
+    assert again.text == "Hello world"
+    assert qvq_at.paths() == first + first[1:], qvq_at.paths()  # config cached; still no cancel
     assert qvq_at.requests_to("/cancel") == []
 
 
@@ -676,8 +730,8 @@ async def test_streaming_callers_see_the_queue_position(qvq_at):
     outcome = await run(stream=True)
     assert outcome.error is None, outcome.error
     statuses = [c.status for c in outcome.chunks if isinstance(c, Reasoning)]
-    assert any("position 3 of 3" in s for s in statuses), statuses
-    assert any("position 1" in s for s in statuses), statuses
+    assert statuses == ["Waiting in the Space's queue: position 3 of 3, about 4 s",
+                        "Waiting in the Space's queue: position 1 of 1"], statuses
     assert outcome.text == "Hello world"
     first_text = next(i for i, c in enumerate(outcome.chunks) if isinstance(c, str))
     assert all(isinstance(c, Reasoning) for c in outcome.chunks[:first_text])
@@ -751,7 +805,9 @@ def test_g4f_chatcompletion_streaming_shows_status(qvq_at):
     qvq_at.script = QUEUED
     chunks = list(g4f.ChatCompletion.create(model="qvq-72b", provider=Qwen_QVQ_72B, messages=HI,
                                             stream=True))
-    assert any(isinstance(c, Reasoning) and "position 3 of 3" in str(c.status) for c in chunks), chunks
+    assert [str(c.status) for c in chunks if isinstance(c, Reasoning)] == [
+        "Waiting in the Space's queue: position 3 of 3, about 4 s",
+        "Waiting in the Space's queue: position 1 of 1"], chunks
     assert "".join(c for c in chunks if isinstance(c, str)) == "Hello world"
 
 
@@ -791,7 +847,8 @@ async def test_unknown_model_lists_the_models(fault, monkeypatch, provider):
 async def test_qwen2_refuses_media(fault, monkeypatch):
     monkeypatch.setenv(QWEN2_ENV, fault.url)
     outcome = await run(Qwen_Qwen_2_72B, media=[(png(), "a.png")])
-    check_error(outcome, ValueError, SpaceInputError, "text only")
+    error = check_error(outcome, ValueError, SpaceInputError)
+    assert str(error) == "Qwen_Qwen_2_72B takes text only; remove the images"
     assert fault.requests == []
 
 
@@ -801,7 +858,8 @@ async def test_qwen2_refuses_an_image_content_part(fault, monkeypatch):
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
         {"type": "text", "text": "What is this?"}]}]
     outcome = await run(Qwen_Qwen_2_72B, messages)
-    check_error(outcome, ValueError, SpaceInputError, "text only")
+    error = check_error(outcome, ValueError, SpaceInputError)
+    assert str(error) == "Qwen_Qwen_2_72B takes text only; remove the images"
     assert fault.requests == []
 
 
@@ -857,7 +915,9 @@ async def test_qvq_image_over_the_spaces_own_limit(qvq_at):
 async def test_bad_timeout_fails_before_sending(fault, monkeypatch, timeout):
     monkeypatch.setenv(QVQ_ENV, fault.url)
     outcome = await run(timeout=timeout)
-    check_error(outcome, ValueError, SpaceInputError, "timeout")
+    error = check_error(outcome, ValueError, SpaceInputError)
+    assert str(error) == (f"timeout must be a number of seconds, got {timeout!r}" if isinstance(timeout, str)
+                          else f"timeout must be a finite positive number, got {timeout!r}")
     assert fault.requests == []
 
 

@@ -221,7 +221,7 @@ async def test_a_drip_without_timeout_ends_at_the_default_deadline(space, monkey
     assert 2.9 < outcome.elapsed < 6, outcome.elapsed
     print(f"drip: typed error after {outcome.elapsed:.2f} s with {DEADLINE_ENV}=3")
     assert error.url == space.url
-    assert space.wait_for(lambda: len(space.requests_to("/cancel")) == 1)
+    assert await space.async_wait_for(lambda: len(space.requests_to("/cancel")) == 1)
 
 
 async def test_heartbeats_forever_end_at_the_default_deadline(space, monkeypatch):
@@ -238,7 +238,8 @@ async def test_the_image_download_gets_what_is_left_of_the_deadline(space, fault
     allowed.add(address(images.url))
     images.route("GET", "/slow.png", stall(200, "image/png"))
     outcome = await run(timeout=2, media=[(f"{images.url}/slow.png", None)])
-    check_error(outcome, G4FTimeoutError, SpaceTimeoutError, "image")
+    error = check_error(outcome, G4FTimeoutError, SpaceTimeoutError)
+    assert str(error) == "Downloading the image took longer than the 2 s left of the call's timeout"
     assert 1.9 < outcome.elapsed < 4.5, outcome.elapsed
     assert space.requests == []  # nothing reached the Space
 
@@ -247,33 +248,43 @@ async def test_the_image_download_gets_what_is_left_of_the_deadline(space, fault
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1, 0, "soon", True])
 async def test_only_finite_positive_timeouts(space, name, value):
     outcome = await run(**{name: value})
-    check_error(outcome, ValueError, SpaceInputError, f"{name} must be a")
+    error = check_error(outcome, ValueError, SpaceInputError)
+    kind = "a number of seconds" if isinstance(value, (str, bool)) else "a finite positive number"
+    assert str(error) == f"{name} must be {kind}, got {value!r}"
     assert space.requests == []
 
 
 # -- types -------------------------------------------------------------------------
 
 START = generating("")
+#: case -> (events, the exact message): each passes a valid first message, so the diff itself is judged.
 BAD_EVENTS = {
-    "ops-object": (START, {"msg": "process_generating", "output": {"data": [{"op": 1}]}}),
-    "ops-number": (START, {"msg": "process_generating", "output": {"data": [7]}}),
+    "ops-object": ((START, {"msg": "process_generating", "output": {"data": [{"op": 1}]}}),
+                   "Malformed diff from the Space: dict instead of a list"),
+    "ops-number": ((START, {"msg": "process_generating", "output": {"data": [7]}}),
+                   "Malformed diff from the Space: int instead of a list"),
     "delete-path-not-list": (
-        generating(["a"]),
-        {"msg": "process_generating", "output": {"data": [[["delete", 0, None]]]}},
+        (generating("a"), {"msg": "process_generating", "output": {"data": [[["delete", 0, None]]]}}),
+        "Malformed diff from the Space: path 0",
     ),
     "insert-at-1e30": (
-        generating(["a"]),
-        {"msg": "process_generating", "output": {"data": [[["add", [10**30], "x"]]]}},
+        (generating("a"), {"msg": "process_generating", "output": {"data": [[["add", [10**30], "x"]]]}}),
+        f"Malformed diff from the Space: index {10**30} out of range",
     ),
-    "append-non-string": (START, append("Hi"), {"msg": "process_generating", "output": {"data": [[["append", [], 5]]]}}),
+    "append-non-string": (
+        (START, append("Hi"), {"msg": "process_generating", "output": {"data": [[["append", [], 5]]]}}),
+        "Malformed diff from the Space: cannot append int to text",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_EVENTS))
 async def test_malformed_diffs_are_protocol_errors(space, case):
-    space.script = list(BAD_EVENTS[case])
+    events, message = BAD_EVENTS[case]
+    space.script = list(events)
     outcome = await run()
-    check_error(outcome, ResponseError, SpaceProtocolError, "from the Space", within=5)
+    error = check_error(outcome, ResponseError, SpaceProtocolError, within=5)
+    assert str(error) == message
     assert not isinstance(outcome.error, (TypeError, OverflowError))
 
 
@@ -306,19 +317,31 @@ async def test_malformed_configs_are_protocol_errors(space, fault_factory, case)
     assert other.requests == []
 
 
-@pytest.mark.parametrize("where", ["config", "event", "error-body"])
+@pytest.mark.parametrize("where", ["config", "event", "join", "error-body"])
 async def test_deeply_nested_json_is_a_protocol_error(space, where):
+    """The messages the README's troubleshooting table lists for nesting, word for word."""
     deep = _deep(100_000)
     if where == "config":
         space.route("GET", "/config", respond(200, deep, content_type="application/json"))
     elif where == "event":
         space.script = [b"data: " + deep.encode() + b"\n\n"]
+    elif where == "join":
+        space.route("POST", f"{PREFIX}/queue/join", respond(200, deep, content_type="application/json"))
     else:
         space.route("GET", "/config", respond(500, '{"detail": ' + deep + "}", content_type="application/json"))
     outcome = await run()
     base, ours = (ResponseStatusError, SpaceStatusError) if where == "error-body" else (ResponseError, SpaceProtocolError)
     error = check_error(outcome, base, ours, within=5)
     assert not isinstance(error, RecursionError)
+    expected = {
+        "config": f"The Space at {space.url} answered /config with JSON nested too deeply",
+        "event": "The Space sent an event nested too deeply",
+        "join": f"The Space at {space.url} answered the queue join with JSON nested too deeply",
+    }
+    if where in expected:
+        assert str(error) == expected[where]
+    else:  # cut at 8 KiB, so not JSON: the page's start is quoted
+        assert str(error).startswith(f'The Space at {space.url} answered 500: {{"detail": [[[['), str(error)
 
 
 # -- origins -----------------------------------------------------------------------

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.loopback import child_preamble
+
 import g4f_qwen_spaces
 from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B, registry
 from g4f_qwen_spaces.__main__ import main as doctor
@@ -246,33 +248,35 @@ class {cls}(AsyncGeneratorProvider, ProviderModelMixin):
         yield "{answer}"
 '''
 
-FAKE_ENTRY_POINTS = '''
-import g4f_qwen_spaces.registry.discovery as discovery
-
-class Point:
-    def __init__(self, name, value):
-        self.name, self.value = name, value
-    def load(self):
-        import importlib
-        module, attr = self.value.split(":")
-        return getattr(importlib.import_module(module), attr)
-
-real_scan = discovery._scan
-def scan():
-    return real_scan() + [(dist, [Point(name, value)], {}) for name, value, dist in FAKES]
-discovery._scan = scan
-'''
+def install_dist(site: Path, dist: str, entries: dict[str, str], modules: dict[str, str]) -> Path:
+    """A real installed distribution in ``site`` (a folder put on ``sys.path``): its modules and a
+    ``<name>-1.0.dist-info`` with ``METADATA`` and ``entry_points.txt``, as pip writes them."""
+    site.mkdir(parents=True, exist_ok=True)
+    for module, code in modules.items():
+        (site / f"{module}.py").write_text(code)
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n\n")
+    (info / "entry_points.txt").write_text(
+        "[g4f.providers]\n" + "".join(f"{name} = {value}\n" for name, value in entries.items()))
+    (info / "INSTALLER").write_text("test\n")
+    return site
 
 
-def with_fakes(fakes: list[tuple[str, str, str]], code: str) -> str:
-    """``code`` run with extra ``g4f.providers`` entry points (name, value, distribution)."""
-    return f"FAKES = {fakes!r}\n" + FAKE_ENTRY_POINTS + textwrap.dedent(code)
+def _with_sites(*sites: Path) -> dict:
+    """This process's environment with ``sites`` first on ``sys.path`` (in that order)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "G4F_LOAD_PLUGINS"}
+    env["PYTHONPATH"] = os.pathsep.join(str(site) for site in sites)
+    return env
 
 
 def test_entry_point_name_is_free_and_the_doctor_agrees(tmp_path):
-    (tmp_path / "renamed_plugin.py").write_text(PLUGIN.format(cls="Renamed_Provider", model="renamed-model",
-                                                              answer="renamed works"))
-    out = _python(with_fakes([("a-different-name", "renamed_plugin:Renamed_Provider", "renamed-plugin-test")], """
+    site = install_dist(tmp_path / "site", "renamed-plugin-test", {"a-different-name": "renamed_plugin:Renamed_Provider"},
+                        {"renamed_plugin": PLUGIN.format(cls="Renamed_Provider", model="renamed-model",
+                                                         answer="renamed works")})
+    out = subprocess.run([sys.executable, "-c", child_preamble() + textwrap.dedent("""
         import io, json, contextlib, g4f
         from g4f_qwen_spaces.__main__ import main
         buffer = io.StringIO()
@@ -282,23 +286,36 @@ def test_entry_point_name_is_free_and_the_doctor_agrees(tmp_path):
         item = next(i for i in report["providers"] if i["name"] == "a-different-name")
         answer = g4f.ChatCompletion.create(model="renamed-model", provider="Renamed_Provider",
                                            messages=[{"role": "user", "content": "x"}])
-        print(json.dumps([code, item["g4f_name"], item["registered_in"], answer]))
-    """), cwd=tmp_path)
-    code, name, layers, answer = out
-    assert (code, name, answer) == (0, "Renamed_Provider", "renamed works")
+        print(json.dumps([code, item["g4f_name"], item["distribution"], item["registered_in"], answer]))
+    """)], capture_output=True, text=True, cwd=str(tmp_path), env=_with_sites(site), timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "left loopback" not in out.stderr, out.stderr
+    code, name, distribution, layers, answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (code, name, distribution, answer) == (0, "Renamed_Provider", "renamed-plugin-test", "renamed works")
     assert layers["provider"] is True and layers["models"] is True and layers["any_provider"] is True
 
 
-def test_same_class_name_from_two_distributions_is_a_warning_naming_both(tmp_path):
-    (tmp_path / "first_plugin.py").write_text(PLUGIN.format(cls="Twin", model="twin-1", answer="first"))
-    (tmp_path / "second_plugin.py").write_text(PLUGIN.format(cls="Twin", model="twin-2", answer="second"))
-    fakes = [("Twin", "first_plugin:Twin", "first-dist"), ("Twin", "second_plugin:Twin", "second-dist")]
-    out = subprocess.run([sys.executable, "-c", with_fakes(fakes, """
+@pytest.mark.parametrize("order", ["first-dist,second-dist", "second-dist,first-dist"])
+def test_same_class_name_from_two_distributions_is_a_warning_naming_both(tmp_path, order):
+    """Two real installed distributions (their own folders on ``sys.path``, each with a
+    ``.dist-info``) offer a class ``Twin``: the one found first on ``sys.path`` keeps the name,
+    whichever it is, and the warning names both."""
+    sites = {
+        "first-dist": install_dist(tmp_path / "a", "first-dist", {"Twin": "first_plugin:Twin"},
+                                   {"first_plugin": PLUGIN.format(cls="Twin", model="twin-1", answer="first")}),
+        "second-dist": install_dist(tmp_path / "b", "second-dist", {"Twin": "second_plugin:Twin"},
+                                    {"second_plugin": PLUGIN.format(cls="Twin", model="twin-2", answer="second")}),
+    }
+    winner, loser = order.split(",")
+    out = subprocess.run([sys.executable, "-c", child_preamble() + textwrap.dedent("""
         import g4f
         print(g4f.ChatCompletion.create(model="", provider="Twin", messages=[{"role": "user", "content": "x"}]))
-    """)], capture_output=True, text=True, cwd=str(tmp_path), timeout=120)
+    """)], capture_output=True, text=True, cwd=str(tmp_path), env=_with_sites(sites[winner], sites[loser]),
+        timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "first"
+    assert "left loopback" not in out.stderr, out.stderr
+    modules = {"first-dist": "first_plugin:Twin", "second-dist": "second_plugin:Twin"}
+    assert out.stdout.strip().splitlines()[-1] == winner.split("-")[0]
     warnings = [line for line in out.stderr.splitlines() if "clash" in line]
-    assert warnings == ["g4f provider name clash: Twin is provided by first-dist (first_plugin:Twin) "
-                        "and by second-dist (second_plugin:Twin); keeping first-dist's"], out.stderr
+    assert warnings == [f"g4f provider name clash: Twin is provided by {winner} ({modules[winner]}) "
+                        f"and by {loser} ({modules[loser]}); keeping {winner}'s"], out.stderr

@@ -72,7 +72,29 @@ def test_sse_parser_returns_payloads_or_our_error(data, points, max_event):
     except SpaceError as error:
         assert isinstance(error, SpaceLimitError) and error.limit in ("one event", "events without data")
         return
-    assert all(isinstance(p, bytes) for p in payloads)
+    assert payloads == sse_model(data)
+
+
+def sse_model(data: bytes) -> list[bytes]:
+    """The SSE spec's events as Gradio uses them, from the whole body at once: CRLF as LF,
+    events between blank lines, ``data:`` lines (one optional space dropped) joined with LF,
+    events without data skipped."""
+    payloads = []
+    for block in data.replace(b"\r\n", b"\n").split(b"\n\n"):
+        lines = [line[5:] for line in block.split(b"\n") if line.startswith(b"data:")]
+        if lines:
+            payloads.append(b"\n".join(line[1:] if line.startswith(b" ") else line for line in lines))
+    return payloads
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.binary(max_size=12).filter(lambda b: b"\n" not in b and b"\r" not in b),
+                         min_size=1, max_size=3), max_size=5),
+       st.lists(st.integers(0, 400), max_size=6))
+def test_sse_payloads_are_the_data_lines_of_each_event(events, points):
+    """Built from known events (so data lines are common, unlike random bytes): exactly those payloads."""
+    data = b"".join(b"".join(b"data: " + line + b"\n" for line in lines) + b"\n" for lines in events)
+    assert parse(cut(data, points)) == [b"\n".join(lines) for lines in events]
 
 
 @SETTINGS

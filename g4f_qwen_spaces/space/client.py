@@ -253,6 +253,7 @@ class Job:
         self.finished = False
         self.completed = False  # the Space sent the final output
         self._request: Request | None = None
+        self._response: aiohttp.ClientResponse | None = None
         self._batches: SSEBatches | None = None
         self._pending: deque[Update | Exception] = deque()
 
@@ -264,7 +265,7 @@ class Job:
             headers={"Accept": "text/event-stream"},
             stream=True,
         )
-        response = await request.__aenter__()
+        self._response = response = await request.__aenter__()
         limits = self.client.limits
         self._batches = SSEBatches(
             self.client.body(response, limits.stream, "the event stream"),
@@ -322,7 +323,13 @@ class Job:
             self.finished = True
             self._pending.append(self._closed_early())
 
-    def _closed_early(self) -> SpaceProtocolError:
+    def _closed_early(self) -> SpaceError:
+        """The stream ended before the answer: an HTML page instead of a stream says so."""
+        if self._response is not None and self._batches is not None:
+            try:
+                self.client.check_html(self._response, self._batches.head.decode("utf-8", "replace"))
+            except SpaceStatusError as error:
+                return error
         return SpaceProtocolError(
             f"The Space at {self.client.base_url} closed the stream before the answer was complete",
             url=self.client.base_url,

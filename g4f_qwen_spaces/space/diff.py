@@ -96,7 +96,7 @@ def apply_ops(value: Any, ops: Any) -> Any:
             value.parts.append(op[2])  # the common case: the text grew
             return value
     if not isinstance(ops, list):
-        raise SpaceProtocolError(f"Malformed diff from the Space: {type(ops).__name__} instead of a list")
+        raise _malformed(f"{type(ops).__name__} instead of a list")
     checked = [_checked(op) for op in ops]
     index = 0
     count = len(checked)
@@ -123,17 +123,17 @@ def apply_ops(value: Any, ops: Any) -> Any:
 def _checked(op: Any) -> tuple[str, list[Any], Any]:
     """One operation as (action, path, operand), or a protocol error."""
     if not isinstance(op, list) or len(op) != 3:
-        raise SpaceProtocolError(f"Malformed diff operation from the Space: {excerpt(repr(op), 80)}")
+        raise _malformed(f"operation {excerpt(repr(op), 80)}")
     action, path, operand = op
     if action not in _ACTIONS:
-        raise SpaceProtocolError(f"Unknown diff operation from the Space: {excerpt(repr(action), 40)}")
+        raise _malformed(f"unknown operation {excerpt(repr(action), 40)}")
     if not isinstance(path, list):
-        raise SpaceProtocolError(f"Malformed diff path from the Space: {excerpt(repr(path), 80)}")
+        raise _malformed(f"path {excerpt(repr(path), 80)}")
     for key in path:
         if isinstance(key, bool) or not isinstance(key, (int, str)):
-            raise SpaceProtocolError(f"Malformed diff path from the Space: {excerpt(repr(path), 80)}")
+            raise _malformed(f"path {excerpt(repr(path), 80)}")
         if isinstance(key, int) and not 0 <= key <= MAX_INDEX:
-            raise SpaceProtocolError(f"Diff index out of range from the Space: {excerpt(str(key), 40)}")
+            raise _malformed(f"index {excerpt(str(key), 40)} out of range")
     return action, path, operand
 
 
@@ -147,7 +147,7 @@ def _apply(value: Any, action: str, path: list[Any], operand: Any) -> Any:
             return operand
         if action == "append":
             return _appended(value, operand)
-        raise SpaceProtocolError(f"Diff operation {action!r} needs a path")
+        raise _malformed(f"operation {action!r} needs a path")
     try:
         parent = value
         for key in path[:-1]:
@@ -169,9 +169,8 @@ def _apply(value: Any, action: str, path: list[Any], operand: Any) -> Any:
             _check_slot(parent, key, insert=False)
             del parent[key]
     except (IndexError, KeyError, TypeError) as error:
-        raise SpaceProtocolError(
-            f"Diff operation {action!r} at {excerpt(repr(path), 60)} does not fit the value: "
-            f"{type(error).__name__}"
+        raise _malformed(
+            f"operation {action!r} at {excerpt(repr(path), 60)} does not fit the value ({type(error).__name__})"
         ) from None
     return value
 
@@ -206,6 +205,14 @@ def _appended(target: Any, piece: Any) -> Any:
         return target
     if target is None and isinstance(piece, str):
         return Rope(piece)
-    raise SpaceProtocolError(
-        f"Cannot append {type(piece).__name__} to {type(target).__name__} from the Space"
-    )
+    raise _malformed(f"cannot append {_kind(piece)} to {_kind(target)}")
+
+
+def _kind(value: Any) -> str:
+    """A value's kind as the Space's data would call it (a rope is text)."""
+    return "text" if isinstance(value, (str, Rope)) else type(value).__name__
+
+
+def _malformed(detail: str) -> SpaceProtocolError:
+    """Every diff error starts alike (the README's troubleshooting row ``Malformed diff …``)."""
+    return SpaceProtocolError(f"Malformed diff from the Space: {detail}")

@@ -21,6 +21,8 @@ __all__ = ["SSEParser", "SSEBatches", "iter_sse_batches", "decode_json"]
 _NEWLINES = re.compile(rb"\n+")
 #: Events in a row with no ``data`` (comments, bare fields) before we give up.
 MAX_EMPTY_EVENTS = 10_000
+#: How much of a stream's start is kept: what a stream that was not one (an HTML page) said.
+HEAD_BYTES = 8 * 1024
 
 
 class SSEParser:
@@ -31,7 +33,7 @@ class SSEParser:
     skipped. Each event's data lines are joined with ``\\n`` per the SSE spec.
     """
 
-    __slots__ = ("_buffer", "_scanned", "max_event", "_empty")
+    __slots__ = ("_buffer", "_scanned", "max_event", "_empty", "head")
 
     def __init__(self, max_event: int = 16 * 1024 * 1024) -> None:
         self.max_event = max_event
@@ -40,9 +42,14 @@ class SSEParser:
         # Where to resume searching for the separator, so a huge event that
         # arrives in many chunks is scanned once, not once per chunk.
         self._scanned = 0
+        #: The stream's first bytes (up to :data:`HEAD_BYTES`), to say what a stream that
+        #: ended without a single event was instead.
+        self.head = b""
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """Add a chunk; return the data payloads of the events it completed."""
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
         buffer = self._buffer
         split_crlf = buffer[-1:] == b"\r"  # a CRLF cut between two chunks
         buffer += chunk
@@ -154,6 +161,11 @@ class SSEBatches:
 
     def __aiter__(self) -> SSEBatches:
         return self
+
+    @property
+    def head(self) -> bytes:
+        """The stream's first bytes (see :attr:`SSEParser.head`)."""
+        return self._parser.head
 
     async def __anext__(self) -> list[bytes]:
         while not self._done:

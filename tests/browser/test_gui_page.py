@@ -109,6 +109,7 @@ def test_stop_cancels_the_job_on_the_space(chat, browser_spaces):
     chat.wait_for_text(lambda text: len(text.split()) >= 8)
     chat.stop()
     stopped_at = time.time()
+    at_stop = len(browser_spaces.progress("Stop me soon"))
     chat.screenshot("stopped")
     time.sleep(3.0)  # a generator still running makes ~30 more pieces meanwhile
     produced = browser_spaces.progress("Stop me soon")
@@ -117,7 +118,8 @@ def test_stop_cancels_the_job_on_the_space(chat, browser_spaces):
     assert last["t"] - stopped_at < 2.0, (
         f"the Space's generator still ran {last['t'] - stopped_at:.1f} s after Stop "
         f"(piece {last['i']} of {len(words)})")
-    assert last["i"] < len(words) - 1
+    # Reachable within the 3 s watched (one piece per 0.1 s): at most 2 s of pieces after Stop.
+    assert len(produced) - at_stop < 20, (at_stop, len(produced))
     chat.wait_idle()
     assert not chat.generating()
     # the page keeps what had arrived, marked: a prefix of the answer, then " [aborted]"
