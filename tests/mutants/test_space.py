@@ -1155,12 +1155,12 @@ def test_a_rope_fed_again_unchanged_gives_nothing_new():
 # -- wake.py: the Waker's bounds, with a fake clock ---------------------------------------
 
 
-def waker_for(monkeypatch, now: float, deadline: float, limit: float = 180.0, on_wake=None):
+def waker_for(monkeypatch, now: float, deadline: float, limit: float = 180.0, on_wake=None, page: bool = False):
     from g4f_qwen_spaces.space import wake
     from g4f_qwen_spaces.space.errors import SpaceStatusError, SpaceTimeoutError
 
     monkeypatch.setattr(wake, "time", SimpleNamespace(monotonic=lambda: now))
-    sleeping = SpaceStatusError("The Space is sleeping", 503, url=URL, state="sleeping")
+    sleeping = SpaceStatusError("The Space is sleeping", 503, url=URL, state="sleeping", page=page)
 
     async def attempt():
         raise sleeping
@@ -1188,14 +1188,14 @@ async def test_on_wake_hears_of_the_first_status_page_once(monkeypatch):
     async def on_wake(error):
         heard.append(error)
 
-    waker, sleeping = waker_for(monkeypatch, now=100.0, deadline=200.0, on_wake=on_wake)
+    waker, sleeping = waker_for(monkeypatch, now=100.0, deadline=200.0, on_wake=on_wake, page=True)
     await waker.__anext__()
     await waker.__anext__()  # after the first back-off (1 s, real time)
     # Issue 16: on_wake hears a copy named with the state waited in (the Hub's word may beat
     # the page's), so the same page, not the same object.
     assert len(heard) == 1 and type(heard[0]) is type(sleeping) and heard[0] is not sleeping
     assert (str(heard[0]), heard[0].status, heard[0].url, heard[0].state, heard[0].page) == (
-        "The Space is sleeping", 503, URL, "sleeping", sleeping.page)
+        "The Space is sleeping", 503, URL, "sleeping", True)
     quiet, _ = waker_for(monkeypatch, now=100.0, deadline=200.0)
     assert (await quiet.__anext__()).state == "sleeping"
 
