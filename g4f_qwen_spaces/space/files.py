@@ -150,6 +150,8 @@ async def _download(url: str, timeout: float, proxy: str | None, limit: int) -> 
 
 async def checked_addresses(host: str, port: int) -> list[ResolveResult]:
     """One lookup of ``host``; every address must be public (SSRF), unless allowed."""
+    if not host:  # ``http:///x.png``: nothing to look up (an empty name is not asked of DNS)
+        raise SpaceInputError(f"Cannot resolve the image URL's host {host!r:.80}")
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(
             host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP

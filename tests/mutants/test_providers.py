@@ -19,7 +19,7 @@ from g4f_qwen_spaces.providers import cache
 from g4f_qwen_spaces.providers.media import _merge_media, load_image
 from g4f_qwen_spaces.providers.qwen2 import Qwen_Qwen_2_72B
 from g4f_qwen_spaces.space.config import Component, Endpoint, SpaceConfig
-from g4f_qwen_spaces.space.errors import SpaceInputError, SpaceProtocolError
+from g4f_qwen_spaces.space.errors import SpaceInputError
 
 
 def png(size: tuple[int, int] = (3, 2)) -> bytes:
@@ -271,30 +271,64 @@ CHAT = ("now?", [("hi", "hello")], None)
         (CHAT, ("textbox", "chatbot", "textbox"), "6.0.0",
          ["now?", [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
                    {"role": "assistant", "content": [{"type": "text", "text": "hello"}]}], SYSTEM]),
-        # The history goes where the Chatbot is; the other two keep their order.
-        (CHAT, ("chatbot", "textbox", "textbox"), "4.44.1", [[["hi", "hello"]], "now?", SYSTEM]),
-        (CHAT, ("textbox", "textbox", "chatbot"), "4.44.1", ["now?", SYSTEM, [["hi", "hello"]]]),
-        # No Chatbot declared: (query, history, system) by position.
-        (CHAT, ("textbox", "json", "textbox"), "4.44.1", ["now?", [["hi", "hello"]], SYSTEM]),
     ],
 )
 def test_model_chat_inputs_in_their_slots(request_, inputs, version, data):
     assert Qwen_Qwen_2_72B.build_data(request_, config(version), endpoint(inputs), None) == data
 
 
-def test_model_chat_with_another_number_of_inputs_is_refused():
-    with pytest.raises(SpaceProtocolError) as caught:
-        Qwen_Qwen_2_72B.build_data(CHAT, config(), endpoint(("textbox", "chatbot")), None)
-    assert str(caught.value) == "model_chat takes 2 inputs; expected (query, history, system)"
+def shaped(inputs: tuple[str, ...], outputs: tuple[str, ...], api_name: str) -> SpaceConfig:
+    """A config whose one endpoint takes and gives components of these kinds, in this order."""
+    kinds = inputs + outputs
+    components = [{"id": i, "type": kind, "props": {}} for i, kind in enumerate(kinds)]
+    dependency = {"api_name": api_name, "inputs": list(range(len(inputs))),
+                  "outputs": list(range(len(inputs), len(kinds)))}
+    return SpaceConfig.parse(URL, {"version": "4.44.1", "components": components, "dependencies": [dependency]})
+
+
+QWEN2_NEEDS = "model_chat(textbox, chatbot, textbox or state) → (textbox, chatbot, textbox or state)"
+QWEN2_ADVICE = ("Set G4F_QWEN_QWEN_2_72B_URL to a copy that still serves it (a duplicate made before the change), "
+                "or report it to g4f-qwen-spaces")
+OUT3 = ("textbox", "chatbot", "textbox")
+IN3 = ("textbox", "chatbot", "textbox")
+
+
+@pytest.mark.parametrize(
+    "inputs, outputs, differences",
+    [
+        # Issue 16 (703f66f): build_data no longer looks for the Chatbot among the inputs (or
+        # answer_node among the outputs); the endpoint's shape is checked before the call, so a
+        # model_chat with its slots in another order, without a Chatbot, or with another number
+        # of inputs is a changed app, refused with what differs.
+        (("chatbot", "textbox", "textbox"), OUT3,
+         ["input 1 is a chatbot, expected textbox", "input 2 is a textbox, expected chatbot"]),
+        (("textbox", "textbox", "chatbot"), OUT3,
+         ["input 2 is a textbox, expected chatbot", "input 3 is a chatbot, expected textbox or state"]),
+        (("textbox", "json", "textbox"), OUT3, ["input 2 is a json, expected chatbot"]),
+        (("textbox", "chatbot"), OUT3,
+         ["inputs are (textbox, chatbot), expected (textbox, chatbot, textbox or state)"]),
+        (IN3, ("chatbot", "textbox", "textbox"),
+         ["output 1 is a chatbot, expected textbox", "output 2 is a textbox, expected chatbot"]),
+        (IN3, ("textbox", "json", "textbox"), ["output 2 is a json, expected chatbot"]),
+    ],
+)
+def test_model_chat_in_another_shape_is_refused(inputs, outputs, differences):
+    from g4f_qwen_spaces.space.errors import SpaceChangedError
+
+    with pytest.raises(SpaceChangedError) as caught:
+        Qwen_Qwen_2_72B.shape.resolve(shaped(inputs, outputs, "model_chat"), Qwen_Qwen_2_72B.url_env)
+    assert caught.value.differences == differences
+    assert str(caught.value) == (f"The Space at {URL} changed its app: {'; '.join(differences)}. "
+                                 f"Needed: {QWEN2_NEEDS}. {QWEN2_ADVICE}")
+    assert caught.value.url == URL
+    assert Qwen_Qwen_2_72B.shape.resolve(shaped(IN3, OUT3, "model_chat")).inputs[1].type == "chatbot"
 
 
 @pytest.mark.parametrize(
     "outputs, values, answer",
     [
         (("textbox", "chatbot", "textbox"), ["", [["q", "the answer"]], "s"], "the answer"),
-        (("chatbot", "textbox", "textbox"), [[["q", "the answer"]], "x", "s"], "the answer"),
-        # No Chatbot among the outputs: the second value, as the Space declares it.
-        (("textbox", "json", "textbox"), ["x", [["q", "the answer"]], "s"], "the answer"),
+        # Outputs in another order or without a Chatbot: see test_model_chat_in_another_shape_is_refused.
         # Fewer values than the Chatbot's position: nothing yet.
         (("textbox", "chatbot", "textbox"), ["x"], ""),
         (("textbox", "chatbot", "textbox"), [], ""),
@@ -335,15 +369,38 @@ def test_consecutive_messages_of_one_role_are_joined_with_a_newline():
     "inputs, data",
     [
         (("image", "textbox"), [{"path": "p"}, "the question"]),
-        (("textbox", "image"), ["the question", {"path": "p"}]),
-        (("json", "json"), [{"path": "p"}, "the question"]),  # undeclared: (image, text) by position
-        (("image", "json", "textbox"), [{"path": "p"}, None, "the question"]),
+        # Other orders, kinds or numbers of inputs: see test_generate_in_another_shape_is_refused.
     ],
 )
 def test_generate_inputs_in_their_slots(inputs, data):
     from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
 
     assert Qwen_QVQ_72B.build_data("the question", config(), endpoint(inputs), {"path": "p"}) == data
+
+
+@pytest.mark.parametrize(
+    "inputs, differences",
+    [
+        # Issue 16 (703f66f): build_data no longer looks for the image and text slots by kind;
+        # generate's shape (image, textbox) is checked before the call.
+        (("textbox", "image"), ["input 1 is a textbox, expected image", "input 2 is an image, expected textbox"]),
+        (("json", "json"), ["input 1 is a json, expected image", "input 2 is a json, expected textbox"]),
+        (("image", "json", "textbox"), ["inputs are (image, json, textbox), expected (image, textbox)"]),
+    ],
+)
+def test_generate_in_another_shape_is_refused(inputs, differences):
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+    from g4f_qwen_spaces.space.errors import SpaceChangedError
+
+    with pytest.raises(SpaceChangedError) as caught:
+        Qwen_QVQ_72B.shape.resolve(shaped(inputs, ("markdown",), "generate"), Qwen_QVQ_72B.url_env)
+    assert caught.value.differences == differences
+    assert str(caught.value) == (
+        f"The Space at {URL} changed its app: {'; '.join(differences)}. "
+        "Needed: generate(image, textbox) → markdown or textbox. "
+        "Set G4F_QWEN_QVQ_72B_URL to a copy that still serves it (a duplicate made before the change), "
+        "or report it to g4f-qwen-spaces")
+    assert Qwen_QVQ_72B.shape.resolve(shaped(("image", "textbox"), ("textbox",), "generate")).api_name == "generate"
 
 
 def test_generate_answer_is_its_first_output():

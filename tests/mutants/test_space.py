@@ -303,7 +303,8 @@ def test_an_add_past_the_end_of_a_list_is_refused():
     assert apply_ops([1, 2], [["add", [2], 3]]) == [1, 2, 3]  # at the end: an append
     with pytest.raises(SpaceProtocolError) as caught:
         apply_ops([1, 2], [["add", [3], 3]])
-    assert str(caught.value) == "Diff operation 'add' at [3] does not fit the value: IndexError"
+    assert str(caught.value) == (
+        "Malformed diff from the Space: operation 'add' at [3] does not fit the value (IndexError)")
 
 
 def test_a_string_key_into_a_list_is_an_index_error():
@@ -311,7 +312,8 @@ def test_a_string_key_into_a_list_is_an_index_error():
 
     with pytest.raises(SpaceProtocolError) as caught:
         apply_ops([[1]], [["replace", [0, "a"], 3]])
-    assert str(caught.value) == "Diff operation 'replace' at [0, 'a'] does not fit the value: IndexError"
+    assert str(caught.value) == (
+        "Malformed diff from the Space: operation 'replace' at [0, 'a'] does not fit the value (IndexError)")
 
 
 def test_deletes_inside_a_nested_list_are_applied_as_one_run():
@@ -386,7 +388,8 @@ def test_dict_keys_in_a_diff(ops, action, path):
     assert apply_ops({"a": 1}, [["add", ["b"], 2]]) == {"a": 1, "b": 2}
     with pytest.raises(SpaceProtocolError) as caught:
         apply_ops({"a": 1}, ops)
-    assert str(caught.value) == f"Diff operation {action!r} at {path} does not fit the value: KeyError"
+    assert str(caught.value) == (
+        f"Malformed diff from the Space: operation {action!r} at {path} does not fit the value (KeyError)")
 
 
 # -- queue.py: Gradio 4's quoted error messages ------------------------------------------
@@ -739,8 +742,10 @@ def test_a_combined_error_keeps_the_cause_of_the_decisive_failure():
         ("limit", True),
         ("404", True),
         ("500", True),
+        ("502", False),  # issue 16: 502/503/504 are seen while a Space starts, not a re-wired app
         ("503", False),
-        ("504", True),
+        ("504", False),
+        ("505", True),
         ("asleep-page", False),
         ("quota", False),
         ("auth", False),
@@ -756,8 +761,10 @@ def test_which_refused_joins_drop_the_cached_config(error, drop):
         "limit": e.SpaceLimitError("m", "the queue join"),
         "404": e.SpaceStatusError("m", 404),
         "500": e.SpaceStatusError("m", 500),
+        "502": e.SpaceStatusError("m", 502),
         "503": e.SpaceStatusError("m", 503),
         "504": e.SpaceStatusError("m", 504),
+        "505": e.SpaceStatusError("m", 505),
         "asleep-page": e.SpaceStatusError("m", 404, state="sleeping"),
         "quota": e.SpaceQuotaError("m", status=429),
         "auth": e.SpaceAuthError("m", 401),
@@ -1148,12 +1155,12 @@ def test_a_rope_fed_again_unchanged_gives_nothing_new():
 # -- wake.py: the Waker's bounds, with a fake clock ---------------------------------------
 
 
-def waker_for(monkeypatch, now: float, deadline: float, limit: float = 180.0, on_wake=None):
+def waker_for(monkeypatch, now: float, deadline: float, limit: float = 180.0, on_wake=None, page: bool = False):
     from g4f_qwen_spaces.space import wake
     from g4f_qwen_spaces.space.errors import SpaceStatusError, SpaceTimeoutError
 
     monkeypatch.setattr(wake, "time", SimpleNamespace(monotonic=lambda: now))
-    sleeping = SpaceStatusError("The Space is sleeping", 503, url=URL, state="sleeping")
+    sleeping = SpaceStatusError("The Space is sleeping", 503, url=URL, state="sleeping", page=page)
 
     async def attempt():
         raise sleeping
@@ -1181,10 +1188,14 @@ async def test_on_wake_hears_of_the_first_status_page_once(monkeypatch):
     async def on_wake(error):
         heard.append(error)
 
-    waker, sleeping = waker_for(monkeypatch, now=100.0, deadline=200.0, on_wake=on_wake)
+    waker, sleeping = waker_for(monkeypatch, now=100.0, deadline=200.0, on_wake=on_wake, page=True)
     await waker.__anext__()
     await waker.__anext__()  # after the first back-off (1 s, real time)
-    assert heard == [sleeping]
+    # Issue 16: on_wake hears a copy named with the state waited in (the Hub's word may beat
+    # the page's), so the same page, not the same object.
+    assert len(heard) == 1 and type(heard[0]) is type(sleeping) and heard[0] is not sleeping
+    assert (str(heard[0]), heard[0].status, heard[0].url, heard[0].state, heard[0].page) == (
+        "The Space is sleeping", 503, URL, "sleeping", True)
     quiet, _ = waker_for(monkeypatch, now=100.0, deadline=200.0)
     assert (await quiet.__anext__()).state == "sleeping"
 
@@ -1246,14 +1257,21 @@ def test_a_final_answer_that_rewrote_the_stream_is_dropped_and_said_so(caplog):
 @pytest.mark.parametrize(
     "error, seen, waking",
     [
-        ("sleeping", False, True),
-        ("building", False, True),
-        ("starting", False, True),
-        ("paused", True, False),
-        ("503", True, True),
-        ("asleep", True, False),
-        ("app", True, False),
-        ("value", True, False),
+        ("sleeping", "", True),
+        ("stopped", "", True),
+        ("building", "", True),
+        ("starting", "", True),
+        ("paused", "starting", False),
+        # Issue 16: a bare 502/503/504 counts only after a page said starting or building.
+        ("503", "starting", True),
+        ("502", "building", True),
+        ("504", "starting", True),
+        ("503", "sleeping", False),
+        ("503", "", False),
+        ("500", "starting", False),
+        ("asleep", "starting", False),
+        ("app", "starting", False),
+        ("value", "starting", False),
     ],
 )
 def test_what_counts_as_the_space_waking_up(error, seen, waking):
@@ -1264,8 +1282,12 @@ def test_what_counts_as_the_space_waking_up(error, seen, waking):
         "sleeping": e.SpaceStatusError("m", 503, state="sleeping"),
         "building": e.SpaceStatusError("m", 200, state="building"),
         "starting": e.SpaceStatusError("m", 404, state="starting"),
+        "stopped": e.SpaceStatusError("m", 503, state="stopped"),
         "paused": e.SpaceStatusError("m", 503, state="paused"),
+        "502": e.SpaceStatusError("m", 502),
         "503": e.SpaceStatusError("m", 503),
+        "504": e.SpaceStatusError("m", 504),
+        "500": e.SpaceStatusError("m", 500),
         "asleep": e.SpaceAsleepError("m", 503, state="sleeping"),
         "app": e.SpaceAppError("m", 503),
         "value": ValueError("m"),

@@ -113,13 +113,11 @@ def png_bytes() -> bytes:
 
 
 async def fetch(url: str, **kwargs):
-    import aiohttp
-
     from g4f_qwen_spaces.space.files import download
 
-    # As the Space client opens its sessions: bodies are decompressed by us, bounded.
-    async with aiohttp.ClientSession(auto_decompress=False) as session:
-        return await download(url, session, timeout=5.0, **kwargs)
+    # Issue 18 (5e64d13): download() opens its own session (its own connection, pinned to the
+    # checked addresses, bodies decompressed by us, bounded); it no longer takes the caller's.
+    return await download(url, timeout=5.0, **kwargs)
 
 
 async def test_an_image_url_on_loopback_is_refused_by_name(fault, monkeypatch):
@@ -392,7 +390,8 @@ def stalled_script():
     return [estimation(), starts(), generating("Hello"), Sleep(0.05), append(" wor"), HANG]
 
 
-async def test_the_cancel_request_carries_the_call_s_credentials(qvq_at, caplog):
+async def test_the_cancel_request_carries_the_call_s_credentials(qvq_at, caplog, hf_names, monkeypatch):
+    """On an hf.space name, where the token goes (issue 16: only there, only as X-HF-Authorization)."""
     import logging
 
     from g4f.errors import TimeoutError as G4FTimeoutError
@@ -400,15 +399,18 @@ async def test_the_cancel_request_carries_the_call_s_credentials(qvq_at, caplog)
     from g4f_qwen_spaces.space import SpaceTimeoutError
     from tests.faultserver import EVENT_ID
 
+    url = hf_names(qvq_at.url, "owner-qvq")
+    monkeypatch.setenv("G4F_QWEN_QVQ_72B_URL", url)
     qvq_at.script = stalled_script()
     with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
         outcome = await run(stall_timeout=1, api_key=TOKEN)
     check_error(outcome, G4FTimeoutError, SpaceTimeoutError, within=3.0)
     assert qvq_at.wait_for(lambda: qvq_at.requests_to("/cancel"), 3)
-    assert f"Cancelled job {EVENT_ID} at {qvq_at.url}: 200" in caplog.messages
+    assert f"Cancelled job {EVENT_ID} at {url}: 200" in caplog.messages
     join, cancel = qvq_at.requests_to("/queue/join")[0], qvq_at.requests_to("/cancel")[0]
-    credentials = {k: v for k, v in join.headers.items() if TOKEN in v}
-    assert credentials and {k: cancel.headers.get(k) for k in credentials} == credentials
+    credentials = {k.lower(): v for k, v in join.headers.items() if TOKEN in v}
+    assert credentials == {"x-hf-authorization": f"Bearer {TOKEN}"}
+    assert {k: cancel.headers.get(k) for k in credentials} == credentials
 
 
 async def test_the_cancel_request_goes_through_the_call_s_proxy(fault, monkeypatch):
@@ -486,18 +488,23 @@ def test_a_timeout_is_the_deadline_within_50_ms_of_it_else_a_stall(monkeypatch, 
     assert type(error) is SpaceTimeoutError and str(error) == message and error.url == BASE
 
 
+@pytest.mark.parametrize("on_hf_space", [True, False], ids=["hf.space", "elsewhere"])
 @pytest.mark.parametrize("status", [401, 403])
-async def test_a_private_space_s_refusal_word_for_word(qvq_at, status):
+async def test_a_private_space_s_refusal_word_for_word(qvq_at, status, on_hf_space, hf_names, monkeypatch):
+    """Issue 16: only on hf.space may a token help; elsewhere the message says it never goes there."""
     from g4f.errors import MissingAuthError
 
     from g4f_qwen_spaces.space import SpaceAuthError
 
+    url = hf_names(qvq_at.url, "owner-qvq") if on_hf_space else qvq_at.url
+    monkeypatch.setenv("G4F_QWEN_QVQ_72B_URL", url)
     qvq_at.route("GET", "/config", respond(status, {"error": "Forbidden"}))
     outcome = await run()
     error = check_error(outcome, MissingAuthError, SpaceAuthError, within=5)
-    assert str(error) == (f"The Space at {qvq_at.url} refused access ({status}): it is private or gated, "
-                          'so an HF token is needed (pass api_key="hf_...")')
-    assert (error.status, error.url) == (status, qvq_at.url)
+    why = ('it is private or gated, so an HF token is needed (pass api_key="hf_...")' if on_hf_space
+           else "an HF token (api_key) is sent only to Spaces on hf.space, never to this host")
+    assert str(error) == f"The Space at {url} refused access ({status}): {why}"
+    assert (error.status, error.url) == (status, url)
 
 
 async def test_a_404_without_a_url_variable_to_name_gives_no_hint(fault):
