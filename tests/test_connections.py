@@ -458,6 +458,48 @@ def test_a_loop_closed_without_a_shutdown_closes_its_pool_first(space):
     assert pools() == 0
 
 
+def test_a_thread_s_loop_closed_without_a_shutdown_leaves_no_socket(space):
+    """The browser layer's ``Blocker`` (tests/browser/conftest.py): a thread's own loop, a task, ``close()``.
+
+    That harness leaked into later tests of its xdist worker in CI (an
+    "Unclosed connector" and sockets to 127.0.0.1 found by the next test's
+    ``socket_baseline``); the thread's loop now closes its pool with it.
+    """
+    assert asyncio.run(run()).text == HELLO  # imports and caches warmed
+    gc.collect()
+    sockets, fds = tcp_socket_count(), open_fds()
+    idle: list[int] = []
+
+    def caller() -> None:
+        loop = asyncio.new_event_loop()
+
+        async def call() -> str:
+            text = (await run()).text
+            idle.append(idle_connections(asyncio.get_running_loop()))
+            return text
+
+        try:
+            assert loop.run_until_complete(loop.create_task(call())) == HELLO
+        finally:
+            loop.close()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=caller)
+        thread.start()
+        thread.join(10)
+        assert pools() == 0
+        gc.collect()
+    assert idle == [1]
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+    end = time.monotonic() + 1.0
+    while (tcp_socket_count(), open_fds()) != (sockets, fds) and time.monotonic() < end:
+        time.sleep(0.02)
+    assert tcp_socket_count() == sockets
+    assert open_fds() == fds
+    assert space.connections() == 2
+
+
 def test_a_loop_closed_with_a_shutdown_is_closed_by_its_own_close_once(space):
     """``asyncio.run`` still closes the pool at ``shutdown_asyncgens()``; the wrapped close just closes the loop."""
     closes: list[bool] = []
