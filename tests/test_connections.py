@@ -416,7 +416,7 @@ def idle_connections(loop: asyncio.AbstractEventLoop) -> int:
 
 
 def test_a_loop_closed_without_a_shutdown_closes_its_pool_first(space):
-    """The old-style ``run_until_complete`` + ``close()`` (g4f's GUI, users' own code) with an idle connection.
+    """The old-style ``run_until_complete`` + ``close()`` (sync wrappers, users' code) with an idle connection.
 
     Before the fix the pool outlived the loop: its keep-alive socket stayed
     open, and when the next borrow forgot the dead loop the garbage collector
@@ -548,6 +548,39 @@ def test_a_loop_closed_inside_another_running_loop_falls_back_to_forgetting_its_
         assert asyncio.run(close_it_here())
         gc.collect()
     assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+    assert pools() == 0
+
+
+class SealedLoop(asyncio.SelectorEventLoop):
+    """A loop whose ``close`` cannot be replaced on the instance, as on uvloop's (no instance attributes)."""
+
+    @property
+    def close(self):  # type: ignore[override]
+        return super().close
+
+
+def test_a_loop_whose_close_cannot_be_wrapped_falls_back_to_forgetting_its_pool():
+    """The fallback the pool's docstring names: the call works, the close works, the next borrow forgets it."""
+    loop = SealedLoop()
+    try:
+        dead = loop.run_until_complete(borrow())
+        dead.give_back()
+    finally:
+        loop.close()
+    assert loop.is_closed()
+    assert pools() == 1  # not closed with the loop: there was no way in
+    assert not dead.connector.closed
+
+    async def another() -> None:
+        pool_ = await borrow()
+        pool_.give_back()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(another())
+        del dead
+        gc.collect()
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []  # no connection was open
     assert pools() == 0
 
 

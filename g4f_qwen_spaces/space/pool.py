@@ -18,9 +18,10 @@ pool is closed on both of the loop's ways out:
   every pool is watched by a suspended async generator, which it closes,
   after calls still closing have had :data:`SHUTDOWN_GRACE` to finish.
 * ``loop.close()`` without that shutdown (the old-style
-  ``run_until_complete`` + ``close()``, as in g4f's GUI and users' own
-  code): at first borrow the loop *instance's* ``close`` is wrapped once, so
-  the pool is closed on the still-open loop, just before it closes. This is
+  ``run_until_complete`` + ``close()`` of sync wrappers, threads with a
+  loop of their own, users' code): at first borrow the loop *instance's*
+  ``close`` is wrapped once, so the pool is closed on the still-open loop,
+  just before it closes. This is
   the one point where that is still possible: once the loop is closed its
   transports can only be dropped by the garbage collector, with an
   "Unclosed connector" / "unclosed transport" warning each and their
@@ -165,11 +166,14 @@ class _ClosePoolFirst:
     def __call__(self) -> None:
         loop = self.loop
         pool = _POOLS.get(loop)
-        if pool is not None and not loop.is_closed() and not loop.is_running() and not _a_loop_runs_here():
-            loop.run_until_complete(_close_now(loop, pool))
-        self.close()  # the loop's own close raises what it raises (a running loop)
-        if loop.is_closed():
-            vars(loop).pop("close", None)
+        try:
+            if pool is not None and not loop.is_closed() and not loop.is_running() and not _a_loop_runs_here():
+                loop.run_until_complete(_close_now(loop, pool))
+        finally:
+            self.close()  # the loop's own close raises what it raises (a running loop)
+        attributes = vars(loop)
+        if loop.is_closed() and attributes.get("close") is self:
+            del attributes["close"]
 
 
 def _a_loop_runs_here() -> bool:
