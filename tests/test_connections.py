@@ -410,15 +410,190 @@ async def test_a_call_cancelled_while_its_stream_is_read_to_the_end_gives_its_co
     assert await space.async_wait_for(lambda: space.disconnects == 1, 3)
 
 
+def idle_connections(loop: asyncio.AbstractEventLoop) -> int:
+    """Connections kept in ``loop``'s pool for the next call (aiohttp has no public count)."""
+    return sum(len(kept) for kept in pool._POOLS[loop].connector._conns.values())
+
+
+def test_a_loop_closed_without_a_shutdown_closes_its_pool_first(space):
+    """The old-style ``run_until_complete`` + ``close()`` (sync wrappers, users' code) with an idle connection.
+
+    Before the fix the pool outlived the loop: its keep-alive socket stayed
+    open, and when the next borrow forgot the dead loop the garbage collector
+    warned "Unclosed connector" and "unclosed transport" (CI's failure). Now
+    ``close()`` closes the pool on the still-open loop first.
+    """
+    assert asyncio.run(run()).text == HELLO  # imports and caches warmed
+    gc.collect()
+    sockets, fds = tcp_socket_count(), open_fds()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loop = asyncio.new_event_loop()
+        try:
+            assert loop.run_until_complete(run()).text == HELLO
+            assert idle_connections(loop) == 1
+            connector = pool._POOLS[loop].connector
+        finally:
+            loop.close()  # no shutdown_asyncgens()
+        assert loop.is_closed()
+        assert connector.closed
+        assert pools() == 0
+        assert "close" not in vars(loop)  # the wrapper removed itself
+        del loop, connector
+        gc.collect()
+
+        async def another() -> None:
+            pool_ = await borrow()
+            pool_.give_back()
+
+        asyncio.run(another())
+        gc.collect()
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+    end = time.monotonic() + 1.0  # the server's end closes in its own thread, a moment later
+    while (tcp_socket_count(), open_fds()) != (sockets, fds) and time.monotonic() < end:
+        time.sleep(0.02)
+    assert tcp_socket_count() == sockets
+    assert open_fds() == fds
+    assert space.connections() == 2
+    assert pools() == 0
+
+
+def test_a_thread_s_loop_closed_without_a_shutdown_leaves_no_socket(space):
+    """The browser layer's ``Blocker`` (tests/browser/conftest.py): a thread's own loop, a task, ``close()``.
+
+    That harness leaked into later tests of its xdist worker in CI (an
+    "Unclosed connector" and sockets to 127.0.0.1 found by the next test's
+    ``socket_baseline``); the thread's loop now closes its pool with it.
+    """
+    assert asyncio.run(run()).text == HELLO  # imports and caches warmed
+    gc.collect()
+    sockets, fds = tcp_socket_count(), open_fds()
+    idle: list[int] = []
+
+    def caller() -> None:
+        loop = asyncio.new_event_loop()
+
+        async def call() -> str:
+            text = (await run()).text
+            idle.append(idle_connections(asyncio.get_running_loop()))
+            return text
+
+        try:
+            assert loop.run_until_complete(loop.create_task(call())) == HELLO
+        finally:
+            loop.close()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=caller)
+        thread.start()
+        thread.join(10)
+        assert pools() == 0
+        gc.collect()
+    assert idle == [1]
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+    end = time.monotonic() + 1.0
+    while (tcp_socket_count(), open_fds()) != (sockets, fds) and time.monotonic() < end:
+        time.sleep(0.02)
+    assert tcp_socket_count() == sockets
+    assert open_fds() == fds
+    assert space.connections() == 2
+
+
+def test_a_loop_closed_with_a_shutdown_is_closed_by_its_own_close_once(space):
+    """``asyncio.run`` still closes the pool at ``shutdown_asyncgens()``; the wrapped close just closes the loop."""
+    closes: list[bool] = []
+
+    async def call() -> str:
+        loop = asyncio.get_running_loop()
+        text = (await run()).text
+        wrapped = loop.close
+
+        def counted() -> None:
+            closes.append(pools() == 0)  # the shutdown came first: no pool left to close
+            wrapped()
+
+        loop.close = counted  # type: ignore[method-assign]
+        return text
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert asyncio.run(call()) == HELLO
+        gc.collect()
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+    assert closes == [True]
+    assert pools() == 0
+
+
+def test_a_loop_closed_inside_another_running_loop_falls_back_to_forgetting_its_pool():
+    """A pool whose loop is closed while another loop runs in the thread cannot be closed by it.
+
+    The close still succeeds; the pool (no connection in it here) is
+    forgotten at the next borrow, the fallback the module docstring names.
+    """
+    loop = asyncio.new_event_loop()
+    borrower = threading.Thread(target=lambda: loop.run_until_complete(borrow()).give_back())
+    borrower.start()
+    borrower.join(5)
+    assert pools() == 1
+
+    async def close_it_here() -> bool:
+        loop.close()  # this thread runs a loop: the pool cannot be closed on ``loop``
+        pool_ = await borrow()
+        pool_.give_back()
+        return loop.is_closed()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert asyncio.run(close_it_here())
+        gc.collect()
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []
+    assert pools() == 0
+
+
+class SealedLoop(asyncio.SelectorEventLoop):
+    """A loop whose ``close`` cannot be replaced on the instance, as on uvloop's (no instance attributes)."""
+
+    @property
+    def close(self):  # type: ignore[override]
+        return super().close
+
+
+def test_a_loop_whose_close_cannot_be_wrapped_falls_back_to_forgetting_its_pool():
+    """The fallback the pool's docstring names: the call works, the close works, the next borrow forgets it."""
+    loop = SealedLoop()
+    try:
+        dead = loop.run_until_complete(borrow())
+        dead.give_back()
+    finally:
+        loop.close()
+    assert loop.is_closed()
+    assert pools() == 1  # not closed with the loop: there was no way in
+    assert not dead.connector.closed
+
+    async def another() -> None:
+        pool_ = await borrow()
+        pool_.give_back()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(another())
+        del dead
+        gc.collect()
+    assert [f"{w.category.__name__}: {w.message}" for w in caught] == []  # no connection was open
+    assert pools() == 0
+
+
 def test_a_loop_closed_without_a_shutdown_leaves_no_pool_behind():
-    """The old-style ``run_until_complete`` + ``close()``: the next pool on any loop forgets the dead one."""
+    """The old-style ``run_until_complete`` + ``close()``: the pool closes with the loop; the next one is new."""
     loop = asyncio.new_event_loop()
     try:
         dead = loop.run_until_complete(borrow())
         dead.give_back()
     finally:
-        loop.close()  # no shutdown_asyncgens(): the pool's watcher never ran
-    assert pools() == 1
+        loop.close()  # no shutdown_asyncgens(): the wrapped close() closed the pool first
+    assert pools() == 0
+    assert dead.connector.closed
 
     async def another() -> bool:
         pool = await borrow()

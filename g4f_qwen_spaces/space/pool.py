@@ -10,17 +10,36 @@ connections of its own).
 
 The pool is keyed by the loop object, so a call on another loop (another
 thread, the next ``asyncio.run``) never touches it: aiohttp's connections
-belong to the loop that made them. asyncio has no "loop closes" hook; the
-loop's own shutdown path is used instead: every pool is watched by a
-suspended async generator, and ``loop.shutdown_asyncgens()`` (called by
-``asyncio.run``, ``asyncio.Runner``, g4f's sync API and uvicorn before they
-close a loop) closes it, so no connection or "Unclosed connector" warning
-outlives the loop.
+belong to the loop that made them. asyncio has no "loop closes" hook, so the
+pool is closed on both of the loop's ways out:
+
+* ``loop.shutdown_asyncgens()`` (called by ``asyncio.run``,
+  ``asyncio.Runner``, g4f's sync API and uvicorn before they close a loop):
+  every pool is watched by a suspended async generator, which it closes,
+  after calls still closing have had :data:`SHUTDOWN_GRACE` to finish.
+* ``loop.close()`` without that shutdown (the old-style
+  ``run_until_complete`` + ``close()`` of sync wrappers, threads with a
+  loop of their own, users' code): at first borrow the loop *instance's*
+  ``close`` is wrapped once, so the pool is closed on the still-open loop,
+  just before it closes. This is
+  the one point where that is still possible: once the loop is closed its
+  transports can only be dropped by the garbage collector, with an
+  "Unclosed connector" / "unclosed transport" warning each and their
+  sockets open until then. Closing every idle connection after each call
+  instead would give up the pool on every loop; closing the sockets behind
+  a dead loop's back would go through aiohttp's and asyncio's private parts.
+  No grace is given here: nothing runs on such a loop after its close.
+
+A loop whose ``close`` cannot be wrapped (uvloop's has no instance
+attributes) and is closed without a shutdown keeps the old fallback: its
+pool is forgotten at the next borrow and its connections go with the
+garbage. So does a loop whose close is called while another loop runs in
+the same thread (it cannot be run once more to close the pool).
 """
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 import aiohttp
 
@@ -76,13 +95,13 @@ class Pool:
         if self.users == 0:
             self.idle.set()
 
-    async def close(self) -> None:
-        if self.users:
+    async def close(self, grace: float = SHUTDOWN_GRACE) -> None:
+        if self.users and grace > 0:
             # shutdown_asyncgens() closes every abandoned generator at once,
             # this watcher among them: let a call that is still closing (its
             # cancel request on the way) finish first.
             try:
-                await asyncio.wait_for(self.idle.wait(), SHUTDOWN_GRACE)
+                await asyncio.wait_for(self.idle.wait(), grace)
             except (asyncio.TimeoutError, TimeoutError):
                 pass
         await self.connector.close()
@@ -97,7 +116,7 @@ async def _close_at_shutdown(pool: Pool) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
-        # An abandoned pool's loop was closed without a shutdown: nothing to run on.
+        # Abandoned: closed by its loop's close(), or its loop is closed: nothing to do.
         if not pool.abandoned:
             loop = asyncio.get_running_loop()
             if _POOLS.get(loop) is pool:
@@ -117,6 +136,7 @@ async def borrow() -> Pool:
         pool = _POOLS[loop] = Pool()
         # Started here, on this loop, so the loop's shutdown will finalise it.
         await pool.watcher.asend(None)
+        _close_with_the_loop(loop)
     pool.users += 1
     pool.idle.clear()
     return pool
@@ -127,6 +147,61 @@ async def close_pool() -> None:
     pool = _POOLS.pop(asyncio.get_running_loop(), None)
     if pool is not None:
         await pool.watcher.aclose()  # runs its finally: the pool closes
+
+
+class _ClosePoolFirst:
+    """The loop's ``close`` wrapped: close its pool on the still-open loop, then the loop.
+
+    Set on the loop instance (not its class), so only loops that used a pool
+    are touched; it removes itself when the loop is closed, which also
+    breaks the loop -> wrapper -> loop cycle.
+    """
+
+    __slots__ = ("loop", "close")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, close: Callable[[], None]) -> None:
+        self.loop = loop
+        self.close = close
+
+    def __call__(self) -> None:
+        loop = self.loop
+        pool = _POOLS.get(loop)
+        try:
+            if pool is not None and not loop.is_closed() and not loop.is_running() and not _a_loop_runs_here():
+                loop.run_until_complete(_close_now(loop, pool))
+        finally:
+            self.close()  # the loop's own close raises what it raises (a running loop)
+        attributes = vars(loop)
+        if loop.is_closed() and attributes.get("close") is self:
+            del attributes["close"]
+
+
+def _a_loop_runs_here() -> bool:
+    """Another loop runs in this thread: ``loop`` cannot be run to close its pool (the fallback)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _close_with_the_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Wrap ``loop.close`` once, so a close without ``shutdown_asyncgens()`` closes the pool first."""
+    if isinstance(loop.close, _ClosePoolFirst):
+        return
+    try:
+        loop.close = _ClosePoolFirst(loop, loop.close)  # type: ignore[method-assign]
+    except AttributeError:
+        pass  # no instance attributes (uvloop): the fallback (module docstring)
+
+
+async def _close_now(loop: asyncio.AbstractEventLoop, pool: Pool) -> None:
+    """Close ``pool`` at once (its loop is closing), its watcher run to its end first."""
+    if _POOLS.get(loop) is pool:
+        del _POOLS[loop]
+    pool.abandoned = True  # the watcher's finally: nothing left for it to do
+    await pool.watcher.aclose()
+    await pool.close(grace=0.0)
 
 
 def pools() -> int:
