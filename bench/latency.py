@@ -94,43 +94,14 @@ class NetworkRelay(DelayRelay):
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
+    def due(self, now: float, opened: float, upstream: bool) -> float:
+        # SYN, SYN-ACK: a connection's first byte upstream leaves one round trip late.
+        later = opened + 3 * self.delay if upstream else 0.0
+        return max(now + self.delay, later)
+
     async def _handle(self, reader, writer) -> None:
         self.accepted += 1
-        loop = asyncio.get_running_loop()
-        opened = loop.time()
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-
-        async def pipe(src, dst, upstream: bool) -> None:
-            queue: asyncio.Queue = asyncio.Queue()
-
-            async def deliver() -> None:
-                while (item := await queue.get()) is not None:
-                    due, data = item
-                    await asyncio.sleep(max(0.0, due - loop.time()))
-                    dst.write(data)
-                    await dst.drain()
-
-            sender = asyncio.ensure_future(deliver())
-            try:
-                while data := await src.read(65536):
-                    due = loop.time() + self.delay
-                    if upstream:  # SYN, SYN-ACK: the first byte leaves one round trip late
-                        due = max(due, opened + 3 * self.delay)
-                    queue.put_nowait((due, data))
-            except (ConnectionError, asyncio.CancelledError):
-                pass
-            finally:
-                queue.put_nowait(None)
-                try:
-                    await sender
-                except ConnectionError:
-                    pass
-                dst.close()
-
-        try:
-            await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
-        except asyncio.CancelledError:
-            pass  # the bench is over
+        await super()._handle(reader, writer)
 
 
 def certificate(folder: Path) -> tuple[Path, Path]:
