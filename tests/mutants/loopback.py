@@ -1,4 +1,4 @@
-"""A pytest plugin for mutmut's runs (``-p tests.mutants.loopback`` in ``[tool.mutmut]``).
+"""A pytest plugin for mutmut's runs (``-p tests.mutants.loopback`` in ``[mutmut]`` of setup.cfg).
 
 mutmut runs the fast layer in its own long-lived process and forks a child per
 mutant. The first g4f call in a process starts g4f's version check, a thread
