@@ -306,7 +306,7 @@ class SpaceHTTP:
 
     def _headers(self, url: str, headers: dict[str, str] | None) -> dict[str, str]:
         result = dict(headers or {})
-        if origin_of(url) == self._origin:
+        if self.same_origin(url):
             result.update(token_headers(url, self._token))
         return result
 
