@@ -35,6 +35,10 @@ NPM_PACKAGES = ("markdown-it", "jsencrypt")
 #: The front end was pinned against this g4f's GUI backend (g4f.dev of 2026-08).
 NEWEST_G4F = (8, 8)
 
+#: What the model select holds once the page has loaded a provider's models
+#: (the first of each provider's ``models``, its default).
+DEFAULT_MODELS = {"Qwen_QVQ_72B": "qwen-qvq-72b-preview", "Qwen_Qwen_2_72B": "qwen-qwen2-72b-instruct"}
+
 #: The chat front end refuses a second Enter within 3 s of the last one (``prompt_lock``).
 PROMPT_LOCK = 3.0
 
@@ -134,9 +138,17 @@ class ChatPage:
         return self
 
     def pick(self, provider: str) -> None:
-        """Choose ``provider`` in the dropdown (the model is the provider's default)."""
+        """Choose ``provider`` in the dropdown and wait until the page has loaded
+        its models: the model select then holds the provider's default model.
+
+        The page loads them with a request of its own after the change event; a
+        message sent before that goes out with the previous provider's model
+        (or none), and the bubble's label then lacks "with <model>"."""
         self.page.select_option("#provider", provider)
         assert self.page.eval_on_selector("#provider", "el => el.value") == provider
+        model = DEFAULT_MODELS[provider]
+        self.page.wait_for_function(
+            "m => document.getElementById('model').value === m", arg=model, timeout=30_000)
 
     def ask(self, text: str) -> None:
         """Type ``text`` into the message box and press Enter, as a person does;
