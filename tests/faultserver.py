@@ -552,8 +552,9 @@ class Outcome:
 
 
 async def run(provider=None, messages=HI, *, model: str = "", guard: float = GUARD,
-              **kwargs: Any) -> Outcome:
-    """Drive a provider to its end; record chunks, the error and the time taken."""
+              on_chunk: Optional[Callable[[Any], None]] = None, **kwargs: Any) -> Outcome:
+    """Drive a provider to its end; record chunks, the error and the time taken
+    (``on_chunk`` sees each chunk as it arrives)."""
     if provider is None:
         from g4f_qwen_spaces import Qwen_QVQ_72B as provider
     outcome = Outcome()
@@ -562,6 +563,8 @@ async def run(provider=None, messages=HI, *, model: str = "", guard: float = GUA
     async def consume() -> None:
         async for chunk in provider.create_async_generator(model, messages, **kwargs):
             outcome.chunks.append(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
 
     try:
         await asyncio.wait_for(consume(), guard)

@@ -12,6 +12,7 @@ import asyncio
 import copy
 import io
 import logging
+import re
 import socket
 import ssl
 import time
@@ -685,6 +686,34 @@ async def test_cancel_while_waiting_in_the_queue(qvq_at):
     await cancel_was_sent(qvq_at)
 
 
+async def test_task_cancellation_within_the_grace_cancels_the_job(qvq_at):
+    """Cancelled while the read waits for the grace (a read task of its own is pending):
+    the read task is cancelled, the job cancelled on the Space, the stream dropped."""
+    qvq_at.script = [estimation(rank=0, queue_size=1), Heartbeats(0.1)]
+    task = asyncio.create_task(run(stream=True))
+    assert await qvq_at.async_wait_for(lambda: qvq_at.requests_to("/queue/data"), 5)
+    await asyncio.sleep(0.3)  # within the grace: nothing shown yet
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await cancel_was_sent(qvq_at)
+    assert [t for t in asyncio.all_tasks() if "ready_by" in repr(t) or "_next_batch" in repr(t)] == []
+
+
+async def test_stopping_after_the_grace_status_cancels_the_job(qvq_at):
+    """The caller stops reading at the status shown after the grace: aclose() settles the
+    read task left running, cancels the job and drops the stream before it returns."""
+    from g4f.providers.response import Reasoning
+
+    qvq_at.script = [estimation(rank=0, queue_size=1), Heartbeats(0.1)]
+    generator = Qwen_QVQ_72B.create_async_generator("", HI, stream=True)
+    first = await asyncio.wait_for(generator.__anext__(), 10)
+    assert isinstance(first, Reasoning) and first.status == "Waiting in the Space's queue: position 1 of 1"
+    await generator.aclose()
+    assert qvq_at.requests_to("/cancel"), f"aclose() returned before cancelling: {qvq_at.paths()}"
+    await cancel_was_sent(qvq_at)
+
+
 async def test_no_cancel_after_a_complete_answer(qvq_at):
     """No sleep: a cancel is awaited before the call returns, and a second whole call on the
     same loop is the barrier for one that would have been sent later (a task, a finaliser)."""
@@ -721,21 +750,93 @@ def test_break_from_g4f_sync_streaming_cancels_the_job(qvq_at):
 QUEUED = [estimation(rank=2, queue_size=3, eta=4.2), Sleep(0.05), estimation(rank=0, queue_size=1),
           Sleep(0.05), starts(eta=1.5), Sleep(0.05), generating("Hello"), Sleep(0.05),
           append(" world"), completed("Hello world"), close_stream()]
+#: Gradio's message for every job that joins an idle queue: nobody waited.
+AT_ONCE = [estimation(rank=0, queue_size=1), starts(), generating("Hello"), append(" world"),
+           completed("Hello world"), close_stream()]
+#: The final line that replaces the queue status when the answer starts (issue 19).
+WAITED = re.compile(r"Waited (\d\.\d) s in the Space's queue")
+
+
+def statuses_of(chunks: list, label: str | None = None) -> list[str]:
+    """The status texts among ``chunks``; with ``label``, each must carry it."""
+    from g4f.providers.response import Reasoning
+
+    found = [c for c in chunks if isinstance(c, Reasoning)]
+    if label is not None:
+        assert [c.label for c in found] == [label] * len(found), found
+    return [str(c.status) for c in found]
 
 
 async def test_streaming_callers_see_the_queue_position(qvq_at):
+    """Someone ahead (rank 2): the positions are shown at once, labelled with the Space,
+    then the start of the answer replaces them with how long the call waited."""
     from g4f.providers.response import Reasoning
 
     qvq_at.script = QUEUED
     outcome = await run(stream=True)
     assert outcome.error is None, outcome.error
-    statuses = [c.status for c in outcome.chunks if isinstance(c, Reasoning)]
-    assert statuses == ["Waiting in the Space's queue: position 3 of 3, about 4 s",
-                        "Waiting in the Space's queue: position 1 of 1"], statuses
+    statuses = statuses_of(outcome.chunks, f"Space 127.0.0.1:{qvq_at.port}")
+    assert statuses[:2] == ["Waiting in the Space's queue: position 3 of 3, about 4 s",
+                            "Waiting in the Space's queue: position 1 of 1"], statuses
+    assert len(statuses) == 3 and WAITED.fullmatch(statuses[2]), statuses
+    assert 0.1 <= float(WAITED.fullmatch(statuses[2]).group(1)) <= outcome.elapsed, statuses
     assert outcome.text == "Hello world"
     first_text = next(i for i, c in enumerate(outcome.chunks) if isinstance(c, str))
     assert all(isinstance(c, Reasoning) for c in outcome.chunks[:first_text])
     assert all(isinstance(c, str) for c in outcome.chunks[first_text:])
+    # the final line comes right before the first text
+    assert outcome.chunks[first_text - 1].status == statuses[2]
+
+
+@pytest.mark.parametrize("flags", [{"stream": True}, {"ignore_stream": True}])
+async def test_a_job_that_starts_at_once_shows_no_status(qvq_at, flags):
+    """Gradio says "position 1 of 1" to every job that joins; nobody waited, nothing is shown."""
+    qvq_at.script = AT_ONCE
+    outcome = await run(**flags)
+    assert outcome.error is None, outcome.error
+    assert outcome.chunks and all(type(c) is str for c in outcome.chunks), outcome.chunks
+    assert outcome.text == "Hello world"
+
+
+async def test_a_job_not_started_after_the_grace_shows_its_status(qvq_at):
+    """Position 1 of 1 for longer than the grace (1 s) is a real wait: shown when the grace
+    runs out, though the Space sends nothing new, and replaced when the answer starts."""
+    from g4f_qwen_spaces.space.waiting import GRACE
+
+    qvq_at.script = [estimation(rank=0, queue_size=1), Sleep(GRACE + 0.6)] + AT_ONCE[1:]
+    seen: list = []
+    outcome = await run(stream=True, on_chunk=lambda c: seen.append((time.monotonic(), c)))
+    assert outcome.error is None, outcome.error
+    statuses = statuses_of(outcome.chunks, f"Space 127.0.0.1:{qvq_at.port}")
+    assert statuses[0] == "Waiting in the Space's queue: position 1 of 1", statuses
+    assert len(statuses) == 2 and WAITED.fullmatch(statuses[1]), statuses
+    assert GRACE + 0.5 <= float(WAITED.fullmatch(statuses[1]).group(1)) < GRACE + 2, statuses
+    # the status reached the caller at the grace, not with the next message of the Space
+    (shown_at, _), (text_at, _) = seen[0], next(x for x in seen if isinstance(x[1], str))
+    assert text_at - shown_at >= 0.4, seen
+    assert outcome.text == "Hello world"
+
+
+async def test_a_job_with_no_estimate_past_the_grace_shows_a_plain_queue_status(qvq_at):
+    from g4f_qwen_spaces.space.waiting import GRACE
+
+    qvq_at.script = [Sleep(GRACE + 0.5)] + AT_ONCE[1:]
+    outcome = await run(stream=True)
+    assert outcome.error is None, outcome.error
+    statuses = statuses_of(outcome.chunks)
+    assert statuses[0] == "Waiting in the Space's queue" and len(statuses) == 2, statuses
+    assert WAITED.fullmatch(statuses[1]), statuses
+
+
+async def test_a_failure_after_a_status_ends_the_status_line(qvq_at):
+    """No stale position above the error: the last status says when the call stopped."""
+    qvq_at.script = [estimation(rank=1, queue_size=2), Sleep(0.1), failed("The model is down")]
+    outcome = await run(stream=True)
+    assert isinstance(outcome.error, ResponseError), outcome.error
+    statuses = statuses_of(outcome.chunks)
+    assert statuses[0] == "Waiting in the Space's queue: position 2 of 2" and len(statuses) == 2, statuses
+    assert re.fullmatch(r"Stopped after 0\.\d s", statuses[1]), statuses
+    assert not [c for c in outcome.chunks if isinstance(c, str)]
 
 
 async def test_gui_style_callers_see_the_queue_position(qvq_at):
@@ -745,9 +846,10 @@ async def test_gui_style_callers_see_the_queue_position(qvq_at):
     qvq_at.script = QUEUED
     outcome = await run(ignore_stream=True)
     assert outcome.error is None, outcome.error
-    statuses = [c.status for c in outcome.chunks if isinstance(c, Reasoning)]
-    assert statuses[0] == "Waiting in the Space's queue: position 3 of 3, about 4 s", statuses
-    assert "Waiting in the Space's queue: position 1 of 1" in statuses, statuses
+    statuses = statuses_of(outcome.chunks, f"Space 127.0.0.1:{qvq_at.port}")
+    assert statuses[:2] == ["Waiting in the Space's queue: position 3 of 3, about 4 s",
+                            "Waiting in the Space's queue: position 1 of 1"], statuses
+    assert len(statuses) == 3 and WAITED.fullmatch(statuses[2]), statuses
     assert outcome.text == "Hello world"
     first_text = next(i for i, c in enumerate(outcome.chunks) if isinstance(c, str))
     assert all(isinstance(c, Reasoning) for c in outcome.chunks[:first_text])
@@ -757,13 +859,14 @@ async def test_gui_style_callers_see_the_queue_position(qvq_at):
 def test_g4f_chatcompletion_ignore_stream_hands_on_statuses(qvq_at):
     """What the GUI backend gets from g4f: every chunk, statuses first, text apart."""
     import g4f
-    from g4f.providers.response import Reasoning
 
     qvq_at.script = QUEUED
     chunks = list(g4f.ChatCompletion.create(model="qvq-72b", provider=Qwen_QVQ_72B, messages=HI,
                                             ignore_stream=True))
-    statuses = [str(c.status) for c in chunks if isinstance(c, Reasoning)]
-    assert statuses[:1] == ["Waiting in the Space's queue: position 3 of 3, about 4 s"], chunks
+    statuses = statuses_of(chunks, f"Space 127.0.0.1:{qvq_at.port}")
+    assert statuses[:2] == ["Waiting in the Space's queue: position 3 of 3, about 4 s",
+                            "Waiting in the Space's queue: position 1 of 1"], chunks
+    assert len(statuses) == 3 and WAITED.fullmatch(statuses[2]), statuses
     assert "".join(c for c in chunks if isinstance(c, str)) == "Hello world"
 
 
@@ -805,9 +908,10 @@ def test_g4f_chatcompletion_streaming_shows_status(qvq_at):
     qvq_at.script = QUEUED
     chunks = list(g4f.ChatCompletion.create(model="qvq-72b", provider=Qwen_QVQ_72B, messages=HI,
                                             stream=True))
-    assert [str(c.status) for c in chunks if isinstance(c, Reasoning)] == [
-        "Waiting in the Space's queue: position 3 of 3, about 4 s",
-        "Waiting in the Space's queue: position 1 of 1"], chunks
+    statuses = [str(c.status) for c in chunks if isinstance(c, Reasoning)]
+    assert statuses[:2] == ["Waiting in the Space's queue: position 3 of 3, about 4 s",
+                            "Waiting in the Space's queue: position 1 of 1"], chunks
+    assert len(statuses) == 3 and WAITED.fullmatch(statuses[2]), statuses
     assert "".join(c for c in chunks if isinstance(c, str)) == "Hello world"
 
 

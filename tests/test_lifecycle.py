@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -261,7 +262,12 @@ def test_a_sleeping_space_is_waited_for_with_statuses(fault_factory, monkeypatch
     outcome = ask()
     assert outcome.error is None, outcome.error
     assert "".join(outcome.texts) == "Hello world"
-    assert statuses(outcome)[:2] == [WAKING.format(0), WAKING.format(1)]
+    shown = statuses(outcome)
+    assert shown[:2] == [WAKING.format(0), WAKING.format(1)]
+    # the answer replaces the waking line with how long the call waited (issue 19)
+    assert re.fullmatch(r"Waited \d\.\d s for the Space to start", shown[-1]), shown
+    assert 2.5 <= float(shown[-1].split()[1]) < 6.0, shown
+    assert {c.label for c in outcome.chunks if not isinstance(c, str)} == {f"Space 127.0.0.1:{server.port}"}
     assert server.paths() == ["/config", "/config", "/config", JOIN, DATA]
     assert 3.0 <= outcome.elapsed < 6.0
 
@@ -285,7 +291,10 @@ def test_asleep_past_the_wake_limit(fault_factory, monkeypatch):
         f"The Space at {server.url} is sleeping (503); still not serving its app after 1 s "
         f"(wake limit 1 s, {WAKE_ENV})"
     )
-    assert statuses(outcome) == [WAKING.format(0)]
+    # the waking line does not stay above the error: it says when the call gave up
+    shown = statuses(outcome)
+    assert shown[0] == WAKING.format(0) and len(shown) == 2, shown
+    assert re.fullmatch(r"Stopped after 1\.\d s", shown[1]), shown
     assert server.paths() == ["/config", "/config"]
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from g4f.errors import ModelNotFoundError
 from g4f.providers.base_provider import AsyncGeneratorProvider, ProviderModelMixin
@@ -27,6 +28,7 @@ from ..space.limits import default_deadline, optional_seconds
 from ..space.queue import Completed, Generating
 from ..space.redact import check_header_value
 from ..space.shape import EndpointShape
+from ..space.waiting import WaitingStatus
 from ..space.wake import Waker
 from ..space.wake import wake_limit as wake_limit_seconds  # the name is also a parameter
 from .cache import config_store
@@ -158,6 +160,8 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
         as one of :mod:`.errors`' g4f types.
         """
         token: str | None = None
+        label = ""  # the copy being tried, for statuses
+        waits: WaitingStatus | None = None
         try:
             cls.resolve_model(model)
             request = cls.prepare(messages)
@@ -170,13 +174,13 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             total = optional_seconds(timeout, "timeout") or default_deadline()
             stall = optional_seconds(stall_timeout, "stall_timeout")
             limit, rest = wake_limit_seconds(wake_limit), cooldown_seconds(cooldown)
-            show_status = _wants_status(kwargs)
+            waits = WaitingStatus() if _wants_status(kwargs) else None
             plan = COOLDOWN.plan(cls.space_urls()) if rest else Plan(cls.space_urls(), ())
             deadline = time.monotonic() + total
             store = config_store()
             failures: list[tuple[str, SpaceError]] = []
             for url in plan.urls:
-                started = False
+                started, label = False, space_label(url)
                 client = SpaceClient(
                     url, token=token, proxy=proxy, timeout=total, deadline=deadline,
                     stall_timeout=stall, url_hint=cls.url_env, store=store,
@@ -186,8 +190,8 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
                         attempt = partial(cls._submit, client, request, sources)  # what a waker repeats
                         waker = Waker(client, attempt, limit, on_wake=_on_wake(client))
                         async for waking in waker:
-                            if show_status:
-                                yield _status(waking.describe())
+                            if waits is not None:
+                                yield _status(waits.waking(waking.describe()), label)
                         endpoint, job = waker.result
                         # One async generator only, and the job closed in our
                         # own finally: when the caller stops early, the Space is
@@ -195,12 +199,24 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
                         # order an event loop finalises abandoned generators in.
                         try:
                             tracker = TextTracker()
-                            async for update in job:
-                                chunk = cls._chunk(tracker, update, endpoint, show_status)
-                                if chunk is None or chunk == "":
+                            if waits is not None:
+                                waits.joined()
+                            while True:
+                                # A job that has not started after the grace
+                                # gets its status shown although nothing came.
+                                due = waits.due_at if waits is not None else None
+                                if due is not None and not await job.ready_by(due):
+                                    shown = waits.due() if waits is not None else None
+                                    if shown is not None:
+                                        yield _status(shown, label)
                                     continue
-                                started = started or isinstance(chunk, str)
-                                yield chunk
+                                try:
+                                    update = await job.__anext__()
+                                except StopAsyncIteration:
+                                    break
+                                for chunk in cls._chunks(tracker, update, endpoint, waits, label):
+                                    started = started or isinstance(chunk, str)
+                                    yield chunk
                         finally:
                             await job.aclose()
                 except SpaceError as error:
@@ -215,23 +231,31 @@ class GradioSpaceProvider(AsyncGeneratorProvider, ProviderModelMixin):
             raise combine(failures, plan.skipped)
         except SpaceError as error:
             redact_chain(error, token)  # belt and braces: messages are redacted when made
+            ending = waits.failed() if waits is not None else None
+            if ending is not None:  # no stale "waiting" line above the error
+                yield _status(ending, label)
             raise translate(error) from error.__cause__
         except Exception as error:
             redact_chain(error, token)
             raise
 
     @classmethod
-    def _chunk(cls, tracker: TextTracker, update: Any, endpoint: Endpoint, show_status: bool) -> Any:
-        """What one job update gives the caller: new text, a status, or nothing."""
-        if isinstance(update, Generating):
-            return tracker.update(cls.answer_node(update.values, endpoint))
-        if isinstance(update, Completed):
-            return tracker.finish(cls.answer_node(update.values, endpoint))
+    def _chunks(
+        cls, tracker: TextTracker, update: Any, endpoint: Endpoint, waits: WaitingStatus | None, label: str
+    ) -> list[Any]:
+        """What one job update gives the caller: new text (after the final
+        waiting line, the first time), a status, or nothing."""
+        if isinstance(update, Generating | Completed):
+            values = cls.answer_node(update.values, endpoint)
+            text = tracker.finish(values) if isinstance(update, Completed) else tracker.update(values)
+            if not text:
+                return []
+            ending = waits.answering() if waits is not None else None
+            return [text] if ending is None else [_status(ending, label), text]
         # Queue position/ETA, only for callers that take chunks one by one
-        # (see _wants_status).
-        if show_status and not update.started and not tracker.text:
-            return _status(update.describe())
-        return None
+        # (see _wants_status), and only when they really wait (see WaitingStatus).
+        shown = waits.queue(update) if waits is not None and not tracker.text else None
+        return [] if shown is None else [_status(shown, label)]
 
     @classmethod
     async def _submit(cls, client: SpaceClient, request: Any, sources: Sources) -> tuple[Endpoint, Job]:
@@ -272,10 +296,20 @@ def _wants_status(kwargs: dict[str, Any]) -> bool:
     return bool(kwargs.get("stream") or kwargs.get("ignore_stream"))
 
 
-def _status(text: str) -> Any:
-    """A g4f status response (shown by the GUI while a request waits)."""
+def space_label(url: str) -> str:
+    """What a status is labelled with: the copy of the Space it comes from, by host."""
+    host = urlsplit(url).netloc.rpartition("@")[2]
+    return f"Space {host}"
+
+
+def _status(text: str, label: str) -> Any:
+    """A g4f status response: the GUI shows ``<label>: <text>`` in the answer's
+    bubble (instead of "Reasoning 🧠"), API streams send it as ``delta.reasoning``."""
     try:
         from g4f.providers.response import Reasoning
     except ImportError:  # pragma: no cover - every supported g4f has it
         return ""
-    return Reasoning(status=text)
+    try:
+        return Reasoning(status=text, label=label)
+    except TypeError:  # pragma: no cover - a g4f whose Reasoning has no label
+        return Reasoning(status=text)

@@ -256,6 +256,7 @@ class Job:
         self._response: aiohttp.ClientResponse | None = None
         self._batches: SSEBatches | None = None
         self._pending: deque[Update | Exception] = deque()
+        self._reading: asyncio.Task[list[bytes] | None] | None = None  # see ready_by()
 
     async def open(self) -> None:
         self._request = request = self.client.request(
@@ -286,14 +287,40 @@ class Job:
             raise self.client.map_error(update, True)
         return update
 
+    async def ready_by(self, when: float) -> bool:
+        """Wait until an update is ready or the monotonic clock reaches ``when``;
+        True when one is (the next ``__anext__`` then returns at once).
+
+        For a caller that must act when nothing happens for a while (a queue
+        status shown after a grace). When the time runs out the network read
+        goes on in a task of its own and the next ``__anext__`` takes it up, so
+        nothing read is lost and the stream is never cut midway.
+        """
+        while not self._pending and not self.finished:
+            if self._reading is None:
+                self._reading = asyncio.ensure_future(self._next_batch())
+            remaining = when - time.monotonic()
+            if remaining > 0 and not self._reading.done():
+                await asyncio.wait((self._reading,), timeout=remaining)
+            if not self._reading.done():
+                return False
+            await self._read()  # takes up the finished read (a heartbeat gives no update)
+        return True
+
+    async def _next_batch(self) -> list[bytes] | None:
+        """The next batch of events, or None at the end of the stream."""
+        assert self._batches is not None, "Job.open() was not awaited"
+        try:
+            return await self._batches.__anext__()
+        except StopAsyncIteration:
+            return None
+
     async def _read(self) -> None:
         if self._batches is None:
             raise RuntimeError("Job.open() was not awaited")
+        reading, self._reading = self._reading, None
         try:
-            batch = await self._batches.__anext__()
-        except StopAsyncIteration:
-            self.finished = True
-            raise self._closed_early() from None
+            batch = await (reading if reading is not None else self._next_batch())
         except BaseException as error:
             mapped = self.client.map_error(error, True)
             if isinstance(mapped, SpaceConnectionError):
@@ -301,6 +328,9 @@ class Job:
             if mapped is error:
                 raise
             raise mapped from error
+        if batch is None:
+            self.finished = True
+            raise self._closed_early()
         try:
             updates = self.state.feed(batch)
         except SpaceError as error:
@@ -338,7 +368,10 @@ class Job:
     async def aclose(self) -> None:
         """Cancel the job on the Space if it is not over, and drop the stream."""
         request, self._request = self._request, None
+        reading, self._reading = self._reading, None
         try:
+            if reading is not None:
+                await _settle(reading)
             if not self.finished:
                 self.finished = True
                 await self.client.cancel(self.config, self.endpoint, self.event_id)
@@ -350,3 +383,15 @@ class Job:
                     await request.finish(min(DRAIN_TIMEOUT, max(self.client.deadline - time.monotonic(), 0)))
                 else:
                     request.close()
+
+
+async def _settle(task: asyncio.Task[Any]) -> None:
+    """Cancel a read left running (or take its outcome, so none is reported as never retrieved)."""
+    task.cancel()  # nothing when it is done
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise  # our own cancellation, not the task's
+    except BaseException:  # noqa: BLE001 - the job is being closed; its error was not asked for
+        pass
