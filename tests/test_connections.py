@@ -459,7 +459,7 @@ def test_a_loop_closed_without_a_shutdown_closes_its_pool_first(space):
 
 
 def test_a_thread_s_loop_closed_without_a_shutdown_leaves_no_socket(space):
-    """The browser layer's ``Blocker`` (tests/browser/conftest.py): a thread's own loop, a task, ``close()``.
+    """The browser layer's ``Blocker`` (tests/blocker.py): a thread's own loop, a task, ``close()``.
 
     That harness leaked into later tests of its xdist worker in CI (an
     "Unclosed connector" and sockets to 127.0.0.1 found by the next test's

@@ -19,8 +19,10 @@ from tests.browser.chat import CDN_SCRIPTS
 QVQ, QWEN2 = "Qwen_QVQ_72B", "Qwen_Qwen_2_72B"
 DEFAULT_SYSTEM = "You are a helpful assistant."
 QUOTA = "You have exceeded your GPU quota (60s requested vs. 12s left). Try again in 0:01:05"
-#: The page shows a status as "<label>: <status>"; ours have no label.
-STATUS_LABEL = "Reasoning 🧠: "
+#: The page shows a status as "<label>: <status>"; ours are labelled "Space <host:port>"
+#: (without a label the page would say "Reasoning 🧠", as if the model were thinking).
+def status_label(url: str) -> str:
+    return "Space " + url.split("://", 1)[1].rstrip("/") + ": "
 
 
 def qwen2_text(text: str, pairs=()) -> str:
@@ -28,10 +30,15 @@ def qwen2_text(text: str, pairs=()) -> str:
     return chatbot_view(qwen2_answer(text, list(pairs), DEFAULT_SYSTEM), 4, "tuples")
 
 
-def waiting(position: int, of: int) -> re.Pattern:
+def waiting(url: str, position: int, of: int) -> re.Pattern:
     """The queue status, exactly; the ETA appears once the Space has timed a job."""
-    return re.compile(
-        re.escape(f"{STATUS_LABEL}Waiting in the Space's queue: position {position} of {of}") + r"(, about \d+ s)?")
+    return re.compile(re.escape(f"{status_label(url)}Waiting in the Space's queue: position {position} of {of}")
+                      + r"(, about \d+ s)?")
+
+
+def waited(url: str) -> re.Pattern:
+    """The line that replaces the queue status once the answer starts."""
+    return re.compile(re.escape(status_label(url)) + r"Waited (\d+(?:\.\d)?) s in the Space's queue")
 
 
 def publish(shot: Path, name: str) -> None:
@@ -55,6 +62,7 @@ def test_qvq_answers_in_the_page(chat):
     shot = chat.screenshot("qvq-answer")
     assert answer.text == qvq_answer(None, None, "What does a fox say?")
     assert answer.provider == "Qwen QVQ-72B with qwen-qvq-72b-preview"
+    assert answer.status is None, answer  # nobody waited: no status line at all
     # the page ran on the two scripts from npm; nothing else left the machine
     assert sorted(set(chat.router.served)) == sorted(CDN_SCRIPTS), chat.router.served
     publish(shot, "gui-answer.png")
@@ -67,6 +75,7 @@ def test_qwen2_answers_and_gets_the_conversation_as_history(chat):
     answer = chat.last_answer()
     assert answer.text == qwen2_text(first)
     assert answer.provider == "Qwen Qwen-2.72B with qwen-qwen2-72b-instruct"
+    assert answer.status is None, answer
     chat.ask(second)
     follow_up = chat.last_answer()
     chat.screenshot("qwen2-follow-up")
@@ -78,24 +87,32 @@ def test_qwen2_answers_and_gets_the_conversation_as_history(chat):
 # -- b. a busy Space: the waiting bubble shows the queue position, then the answer ---------
 
 
-def test_waiting_bubble_shows_the_queue_position(chat, busy_qvq):
+def test_waiting_bubble_shows_the_queue_position(chat, busy_qvq, browser_spaces):
+    url = browser_spaces.qvq.url
     running = busy_qvq("Busy LONG:6000 DELAY:0.05")
     queued = busy_qvq("Queued LONG:6000 DELAY:0.05", queued=True)
     chat.pick(QVQ)
+    asked = time.monotonic()
     chat.ask("Am I in a queue?")
-    bubble = chat.wait_for_status(waiting(2, 2))
+    bubble = chat.wait_for_status(waiting(url, 2, 2))
     shot = chat.screenshot("queue-position-2")
     assert bubble.text == "", bubble  # nothing but the status yet
     running.release()  # the other waiting caller starts: we move up
-    bubble = chat.wait_for_status(waiting(1, 1))
+    bubble = chat.wait_for_status(waiting(url, 1, 1))
     chat.screenshot("queue-position-1")
     assert bubble.text == "", bubble
     queued.release()
+    released = time.monotonic()
     answer = chat.last_answer()
-    chat.screenshot("queue-answer")
+    elapsed = time.monotonic() - asked
+    done = chat.screenshot("queue-answer")
     assert answer.text == qvq_answer(None, None, "Am I in a queue?")
-    assert waiting(1, 1).fullmatch(answer.status), answer  # the page keeps the last status
+    # no stale position above the answer: the line says how long the call waited
+    assert waited(url).fullmatch(answer.status), answer
+    assert released - asked - 0.5 <= float(waited(url).fullmatch(answer.status).group(1)) <= elapsed, (
+        answer, released - asked, elapsed)
     publish(shot, "gui-queue.png")
+    publish(done, "gui-queue-answer.png")
 
 
 # -- c. Stop during an answer stops the Space's generator -------------------------------------

@@ -34,15 +34,17 @@ class Spaces:
         return {QVQ_URL_ENV: self.qvq.url, QWEN2_URL_ENV: self.qwen2.url}
 
 
-QVQ_SPEC = ("qvq_space", "5")
-QWEN2_SPEC = ("qwen2_space", "4")
+#: QVQ runs one job at a time, so a test can make it busy (test_gui_status.py).
+QVQ_SPEC = ("qvq_space", "5", ("--concurrency", "1"))
+QWEN2_SPEC = ("qwen2_space", "4", ())
 
 
 @pytest.fixture(scope="session")
 def spaces(gradio_server_factory) -> Spaces:
-    """QVQ on Gradio 5 and Qwen2 on Gradio 4 (tuples chatbot)."""
-    gradio_server_factory.prefetch([(*QVQ_SPEC, ()), (*QWEN2_SPEC, ())])
-    return Spaces(gradio_server_factory(*QVQ_SPEC), gradio_server_factory(*QWEN2_SPEC))
+    """QVQ on Gradio 5 (one job at a time) and Qwen2 on Gradio 4 (tuples chatbot)."""
+    gradio_server_factory.prefetch([QVQ_SPEC, QWEN2_SPEC])
+    return Spaces(gradio_server_factory(QVQ_SPEC[0], QVQ_SPEC[1], *QVQ_SPEC[2]),
+                  gradio_server_factory(QWEN2_SPEC[0], QWEN2_SPEC[1], *QWEN2_SPEC[2]))
 
 
 def _wanted(session) -> tuple[bool, bool]:
@@ -58,7 +60,7 @@ def dropin_venv(request, gradio_server_factory) -> Path:
     """The wheel + g4f under test in a fresh (cached) venv.  Starts the Gradio
     servers first, and afterwards builds the other venvs the collected tests
     need in the background, so the waits overlap."""
-    gradio_server_factory.prefetch([(*QVQ_SPEC, ()), (*QWEN2_SPEC, ())])
+    gradio_server_factory.prefetch([QVQ_SPEC, QWEN2_SPEC])
     venv = fresh_venv()
     prefetch = Prefetch()
     plugins, editable = _wanted(request.session)
@@ -98,3 +100,25 @@ def gui(g4f_servers) -> G4fServer:
 @pytest.fixture(scope="session")
 def api(g4f_servers) -> G4fServer:
     return g4f_servers["api"]
+
+
+@pytest.fixture
+def busy_qvq(spaces, monkeypatch):
+    """``busy_qvq(prompt)`` starts a caller (in this process) that keeps the QVQ
+    Space's only worker busy until released; every one is released at the end."""
+    from g4f_qwen_spaces import Qwen_QVQ_72B
+    from tests.blocker import Blocker
+
+    monkeypatch.setenv(Qwen_QVQ_72B.url_env, spaces.qvq.url)
+    blockers: list = []
+
+    def start(prompt: str) -> Blocker:
+        blocker = Blocker(Qwen_QVQ_72B, prompt)
+        blockers.append(blocker)
+        if not blocker.ready.wait(15):
+            pytest.fail(f"the other caller ({prompt!r}) got no text in 15 s")
+        return blocker
+
+    yield start
+    for blocker in blockers:
+        blocker.release()

@@ -1,42 +1,92 @@
-"""Queue statuses through g4f's own servers, on every supported g4f.
+"""Waiting statuses through g4f's own servers, on every supported g4f (issue 19).
 
-The GUI backend calls providers with ``ignore_stream=True`` (no ``stream``):
-its event stream must carry our queue status before the answer.  The API
-server's streams carry it as ``delta.reasoning``; its plain answers never.
-A Gradio Space sends every job its queue position when it joins (position 1
-of 1 when nobody waits), so no busy Space is needed to see one.
+The GUI backend calls providers with ``ignore_stream=True`` (no ``stream``);
+the API server's streams carry a status as ``delta.reasoning`` (``str()`` of
+g4f's ``Reasoning``: ``"<label>: <status>\\n"``); its plain answers never do.
+
+A Space that is not busy gives every job "position 1 of 1" when it joins:
+nothing is shown. The busy case is made for real: the QVQ test Space runs one
+job at a time (tests/dropin/conftest.py) and another caller keeps its worker
+busy for ``HOLD`` seconds, so the request under test waits at position 1, past
+the grace, and then gets "Waited N s in the Space's queue" before its text.
 """
 from __future__ import annotations
 
 import re
+import threading
 
 from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
 from tests.dropin.harness import parse_gui_stream, parse_sse_chat
 
 QVQ, QWEN2 = "Qwen_QVQ_72B", "Qwen_Qwen_2_72B"
-STATUS = re.compile(r"Waiting in the Space's queue: position 1 of 1(, about \d+ s)?")
+QUEUED = "Waiting in the Space's queue: position 1 of 1"
+WAITED = re.compile(r"Waited (\d+(?:\.\d)?) s in the Space's queue")
+HOLD = 2.5  # how long the other caller keeps the Space busy
 
 
-def test_gui_conversation_shows_the_queue_status_before_the_answer(gui):
-    body = {"model": "qwen-2-72b", "provider": QWEN2, "conversation_id": "status-1", "id": "s1",
-            "messages": [{"role": "user", "content": "Status first."}]}
+def label(url: str) -> str:
+    return "Space " + url.split("://", 1)[1].rstrip("/")
+
+
+def hold(blocker) -> threading.Timer:
+    timer = threading.Timer(HOLD, blocker.release)
+    timer.start()
+    return timer
+
+
+def gui_ask(gui, provider: str, model: str, text: str, cid: str):
+    body = {"model": model, "provider": provider, "conversation_id": cid, "id": cid,
+            "messages": [{"role": "user", "content": text}]}
     stream = parse_gui_stream(gui.expect(gui.post("/backend-api/v2/conversation", body)).text)
     assert not stream.errors, f"{stream.errors}\n--- log tail ---\n{gui.log_tail()}"
+    return stream
+
+
+def test_gui_shows_no_status_when_nobody_waits(gui):
+    stream = gui_ask(gui, QWEN2, "qwen-2-72b", "Status first.", "status-1")
     kinds = [e.get("type") for e in stream.events if isinstance(e, dict)]
-    statuses = [e.get("status") for e in stream.events if isinstance(e, dict) and e.get("type") == "reasoning"]
-    assert statuses and all(STATUS.fullmatch(str(s)) for s in statuses), stream.events
-    assert kinds.index("reasoning") < kinds.index("content"), kinds
+    assert "reasoning" not in kinds, stream.events
     assert stream.content == chatbot_view(qwen2_answer("Status first.", [], "You are a helpful assistant."),
                                           4, "tuples")
 
 
-def test_api_streams_carry_the_status_as_reasoning_and_answers_do_not(api):
+def test_gui_shows_the_wait_then_how_long_it_was(gui, spaces, busy_qvq):
+    timer = hold(busy_qvq("Busy LONG:6000 DELAY:0.05"))
+    stream = gui_ask(gui, QVQ, "qvq-72b", "Was I queued?", "status-2")
+    timer.join()
+    kinds = [e.get("type") for e in stream.events if isinstance(e, dict)]
+    reasoning = [e for e in stream.events if isinstance(e, dict) and e.get("type") == "reasoning"]
+    assert [e.get("label") for e in reasoning] == [label(spaces.qvq.url)] * 2, reasoning
+    assert reasoning[0]["status"] == QUEUED, reasoning
+    waited = WAITED.fullmatch(reasoning[1]["status"])
+    assert waited and 1.0 <= float(waited.group(1)) <= HOLD + 5, reasoning
+    assert kinds.index("reasoning") < kinds.index("content"), kinds
+    assert max(i for i, k in enumerate(kinds) if k == "reasoning") < kinds.index("content"), kinds
+    assert stream.content == qvq_answer(None, None, "Was I queued?")
+
+
+def test_api_streams_carry_the_same_sequence_as_reasoning(api, spaces, busy_qvq):
     body = {"model": "qvq-72b", "provider": QVQ, "messages": [{"role": "user", "content": "Status?"}]}
     expected = qvq_answer(None, None, "Status?")
+    # nobody waits: no reasoning at all
     streamed, chunks = parse_sse_chat(api.expect(api.post("/v1/chat/completions", {**body, "stream": True})).text)
+    assert streamed == expected, chunks
+    assert [c for c in chunks if (c.get("choices") or [{}])[0].get("delta", {}).get("reasoning")] == []
+    # busy: the status, then the final line, then the text
+    timer = hold(busy_qvq("Busy LONG:6000 DELAY:0.05"))
+    streamed, chunks = parse_sse_chat(api.expect(api.post("/v1/chat/completions", {**body, "stream": True})).text)
+    timer.join()
     assert streamed == expected, chunks
     deltas = [(c.get("choices") or [{}])[0].get("delta", {}) for c in chunks]
     reasoning = [d["reasoning"] for d in deltas if d.get("reasoning")]
-    assert reasoning and all(STATUS.fullmatch(r.strip()) for r in reasoning), deltas
+    prefix = label(spaces.qvq.url) + ": "
+    assert len(reasoning) == 2 and reasoning[0] == f"{prefix}{QUEUED}\n", reasoning
+    assert reasoning[1].startswith(prefix) and WAITED.fullmatch(reasoning[1][len(prefix):].rstrip("\n")), reasoning
+    first_text = next(i for i, d in enumerate(deltas) if d.get("content"))
+    assert all(not d.get("content") for d in deltas[:first_text]) and deltas[first_text - 1].get("reasoning")
+    # a plain answer has no status, busy or not
+    timer = hold(busy_qvq("Busy LONG:6000 DELAY:0.05"))
     answer = api.expect(api.post("/v1/chat/completions", body)).json()
+    timer.join()
     assert answer["choices"][0]["message"]["content"] == expected, answer
+    assert not answer["choices"][0]["message"].get("reasoning"), answer
