@@ -204,16 +204,16 @@ async def test_queued_non_streaming_answer_has_no_status_text(use, api, monkeypa
     from g4f_qwen_spaces.space.queue import Completed, Generating
 
     server, provider = use(*TINY_QUEUE[:2], *TINY_QUEUE[2])
-    chunk = provider._chunk
+    chunks = provider._chunks
     seen: list = []  # (queue update, what the provider made of it)
 
-    def spy(tracker, update, endpoint, show_status):
-        result = chunk(tracker, update, endpoint, show_status)
+    def spy(tracker, update, endpoint, waits, label):
+        result = chunks(tracker, update, endpoint, waits, label)
         if not isinstance(update, (Generating, Completed)):
             seen.append((update, result))
         return result
 
-    monkeypatch.setattr(provider, "_chunk", spy)
+    monkeypatch.setattr(provider, "_chunks", spy)
     blocker = Blocker(provider)
     try:
         await asyncio.wait_for(blocker.started.wait(), 15)
@@ -237,7 +237,7 @@ async def test_queued_non_streaming_answer_has_no_status_text(use, api, monkeypa
         await blocker.release()
     text = await asyncio.wait_for(answer, 20)
     assert text == expected(provider, "Waiting")
-    assert seen and [result for _, result in seen] == [None] * len(seen)
+    assert seen and [result for _, result in seen] == [[]] * len(seen)
 
 
 # -- cancellation stops the Space ------------------------------------------------------
