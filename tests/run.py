@@ -11,15 +11,20 @@ fails; the exit code is the first non-zero one. With arguments: one
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 FAST = "not gradio and not dropin and not browser"
 SERVERS = "gradio or dropin or browser"
 
 
 def pytest(*args: str) -> int:
-    return subprocess.call([sys.executable, "-m", "pytest", *args])
+    """The environment's ``pytest`` script, not ``python -m pytest``: that would put the
+    checkout on ``sys.path`` and the tests would import it instead of the installed wheel."""
+    script = Path(sys.executable).with_name("pytest")
+    return subprocess.call([str(script) if script.exists() else shutil.which("pytest") or "pytest", *args])
 
 
 def main(argv: list[str]) -> int:
