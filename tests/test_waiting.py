@@ -185,3 +185,36 @@ def test_a_status_only_on_a_real_wait_and_one_final_line(events):
             assert real_wait, (kind, value)
     assert finals <= 1
     assert waits.shown == real_wait
+
+
+# -- how a status reaches g4f ------------------------------------------------------------
+
+
+def test_a_status_is_g4f_s_reasoning_with_the_space_as_its_label():
+    from g4f.providers.response import Reasoning
+
+    from g4f_qwen_spaces.providers.base import _status, space_label
+
+    label = space_label("https://user:pw@qwen-qvq-72b-preview.hf.space/")
+    assert label == "Space qwen-qvq-72b-preview.hf.space"
+    assert space_label("http://127.0.0.1:7860/gradio") == "Space 127.0.0.1:7860"
+    status = _status("Waiting in the Space's queue: position 2 of 3", label)
+    assert type(status) is Reasoning
+    assert (status.label, status.status, status.token) == (label, "Waiting in the Space's queue: position 2 of 3", None)
+    # what the GUI backend and the API server make of it
+    assert status.get_dict() == {"label": label, "status": "Waiting in the Space's queue: position 2 of 3"}
+    assert str(status) == f"{label}: Waiting in the Space's queue: position 2 of 3\n"
+
+
+def test_a_g4f_whose_reasoning_has_no_label_gets_the_status_alone(monkeypatch):
+    import g4f.providers.response as response
+
+    from g4f_qwen_spaces.providers.base import _status
+
+    class Unlabelled:
+        def __init__(self, token=None, status=None):
+            self.token, self.status = token, status
+
+    monkeypatch.setattr(response, "Reasoning", Unlabelled)
+    status = _status("Waited 2.0 s in the Space's queue", "Space h")
+    assert type(status) is Unlabelled and status.status == "Waited 2.0 s in the Space's queue"

@@ -311,5 +311,5 @@ def _status(text: str, label: str) -> Any:
         return ""
     try:
         return Reasoning(status=text, label=label)
-    except TypeError:  # pragma: no cover - a g4f whose Reasoning has no label
+    except TypeError:  # a g4f whose Reasoning has no label
         return Reasoning(status=text)
