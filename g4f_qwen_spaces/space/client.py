@@ -393,5 +393,5 @@ async def _settle(task: asyncio.Task[Any]) -> None:
     except asyncio.CancelledError:
         if not task.cancelled():
             raise  # our own cancellation, not the task's
-    except BaseException:  # noqa: BLE001 - the job is being closed; its error was not asked for
+    except Exception:  # noqa: BLE001 - the job is being closed; its error was not asked for
         pass
