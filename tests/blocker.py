@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 class Blocker:
@@ -50,3 +52,26 @@ class Blocker:
         self.thread.join(15)
         assert not self.thread.is_alive(), "the blocking caller did not stop"
         assert self.error is None, self.error
+
+
+@contextmanager
+def busy(provider) -> Iterator[Callable[..., Blocker]]:
+    """``with busy(provider) as start:`` ``start(prompt)`` starts a caller that keeps a one-job
+    Space's worker busy (``start(prompt, queued=True)``: one that waits in its queue), once it
+    runs (or waits); every one is released at the end."""
+    import pytest
+
+    blockers: list[Blocker] = []
+
+    def start(prompt: str, queued: bool = False) -> Blocker:
+        blocker = Blocker(provider, prompt, queued)
+        blockers.append(blocker)
+        if not blocker.ready.wait(15):
+            pytest.fail(f"the other caller ({prompt!r}) got no {'status' if queued else 'text'} in 15 s")
+        return blocker
+
+    try:
+        yield start
+    finally:
+        for blocker in blockers:
+            blocker.release()

@@ -280,8 +280,10 @@ async def test_without_the_hub_a_bare_503_is_not_taken_for_waking(app, front):
 
 
 async def test_an_unknown_stage_leaves_it_to_the_pages(app, front, hub):
-    hub.spaces[SUB] = Timeline(("SOMETHING_NEW", 1.2))
-    proxy = front(timeline=Timeline(("APP_STARTING", 1.2)), starting_answers=("page",))
+    # Asked at about 0, 1 and 3 s (the waits are 1, then 2 s): a stage of 2 s gives two
+    # pages with a second's margin either side (1.2 s left 0.2 s, and a loaded CI missed it).
+    hub.spaces[SUB] = Timeline(("SOMETHING_NEW", 2.0))
+    proxy = front(timeline=Timeline(("APP_STARTING", 2.0)), starting_answers=("page",))
     outcome = await run(stream=True)
     assert outcome.error is None and outcome.text == "Hello world"
     assert hub.asked(SUB) == proxy.pages == 2
@@ -297,7 +299,7 @@ async def test_an_unknown_stage_leaves_it_to_the_pages(app, front, hub):
 ])
 async def test_a_hub_answering_nonsense_does_not_break_the_call(app, front, hub, answer):
     hub.route("GET", ASK, answer)
-    proxy = front(timeline=Timeline(("APP_STARTING", 1.2)), starting_answers=("page",))
+    proxy = front(timeline=Timeline(("APP_STARTING", 2.0)), starting_answers=("page",))  # two pages
     outcome = await run(stream=True)
     assert outcome.error is None and outcome.text == "Hello world"
     assert hub.asked(SUB) == proxy.pages == 2
@@ -317,7 +319,7 @@ async def test_a_hub_that_hangs_costs_at_most_its_timeout(app, front, hub, monke
 
 async def test_an_invalid_hf_endpoint_is_not_asked(app, front, monkeypatch, caplog):
     monkeypatch.setenv("HF_ENDPOINT", "ftp://hub.example")
-    proxy = front(timeline=Timeline(("APP_STARTING", 1.2)), starting_answers=("page",))
+    proxy = front(timeline=Timeline(("APP_STARTING", 2.0)), starting_answers=("page",))  # two pages
     outcome = await run(stream=True)
     assert outcome.error is None and proxy.pages == 2
     assert "HF_ENDPOINT='ftp://hub.example' is not an http(s) URL with a host" in caplog.text

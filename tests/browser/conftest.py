@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.blocker import Blocker
+from tests.blocker import busy
 from tests.browser.chat import (
     CDN_SCRIPTS,
     CHROMIUM_ARGS,
@@ -207,15 +207,5 @@ def busy_qvq(browser_spaces, monkeypatch):
     from g4f_qwen_spaces import Qwen_QVQ_72B
 
     monkeypatch.setenv(Qwen_QVQ_72B.url_env, browser_spaces.qvq.url)
-    blockers: list[Blocker] = []
-
-    def start(prompt: str, queued: bool = False) -> Blocker:
-        blocker = Blocker(Qwen_QVQ_72B, prompt, queued)
-        blockers.append(blocker)
-        if not blocker.ready.wait(15):
-            pytest.fail(f"the other caller ({prompt!r}) got no {'status' if queued else 'text'} in 15 s")
-        return blocker
-
-    yield start
-    for blocker in blockers:
-        blocker.release()
+    with busy(Qwen_QVQ_72B) as start:
+        yield start

@@ -107,18 +107,8 @@ def busy_qvq(spaces, monkeypatch):
     """``busy_qvq(prompt)`` starts a caller (in this process) that keeps the QVQ
     Space's only worker busy until released; every one is released at the end."""
     from g4f_qwen_spaces import Qwen_QVQ_72B
-    from tests.blocker import Blocker
+    from tests.blocker import busy
 
     monkeypatch.setenv(Qwen_QVQ_72B.url_env, spaces.qvq.url)
-    blockers: list = []
-
-    def start(prompt: str) -> Blocker:
-        blocker = Blocker(Qwen_QVQ_72B, prompt)
-        blockers.append(blocker)
-        if not blocker.ready.wait(15):
-            pytest.fail(f"the other caller ({prompt!r}) got no text in 15 s")
-        return blocker
-
-    yield start
-    for blocker in blockers:
-        blocker.release()
+    with busy(Qwen_QVQ_72B) as start:
+        yield start
