@@ -218,3 +218,26 @@ def test_a_g4f_whose_reasoning_has_no_label_gets_the_status_alone(monkeypatch):
     monkeypatch.setattr(response, "Reasoning", Unlabelled)
     status = _status("Waited 2.0 s in the Space's queue", "Space h")
     assert type(status) is Unlabelled and status.status == "Waited 2.0 s in the Space's queue"
+
+
+def test_the_readme_shows_the_lines_the_code_makes():
+    """README "In g4f's GUI": the final lines and the grace, word for word."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    queued, clock = make()
+    queued.joined()
+    queued.queue(AHEAD)
+    clock.now += 4.2
+    queued.queue(STARTS)
+    woke, clock = make()
+    woke.waking("The Space is waking up (0 s)…")
+    clock.now += 35
+    failed, clock = make()
+    failed.waking("The Space is waking up (0 s)…")
+    clock.now += 12
+    for line in (queued.answering(), woke.answering(), failed.failed()):
+        assert f"`{line}`" in readme, line
+    assert f"a {GRACE:.0f} s grace" in readme
+    assert "`Space qwen-qvq-72b-preview.hf.space: Waiting in the Space's queue: position 2 of 3, about 8 s`" in readme
+    assert QueueStatus(rank=1, queue_size=3, eta=8.2).describe() == "Waiting in the Space's queue: position 2 of 3, about 8 s"
