@@ -19,7 +19,17 @@ from aiohttp import web
 from yarl import URL
 
 from g4f_qwen_spaces.space.cookies import OriginCookieJar
-from g4f_qwen_spaces.space.errors import SpaceDownError, SpaceInputError, SpaceTimeoutError
+from g4f_qwen_spaces.space.errors import (
+    SpaceAsleepError,
+    SpaceChangedError,
+    SpaceDownError,
+    SpaceError,
+    SpaceInputError,
+    SpaceLimitError,
+    SpaceQuotaError,
+    SpaceStatusError,
+    SpaceTimeoutError,
+)
 from g4f_qwen_spaces.space.files import (
     ALLOW_PRIVATE_URLS_ENV,
     PinnedResolver,
@@ -195,6 +205,36 @@ def test_a_space_down_error_carries_its_url_state_status_and_stage():
     error = SpaceDownError("paused", 503, url="http://127.0.0.1:9", state="paused", stage="PAUSED")
     assert (str(error), error.status, error.url, error.state, error.stage) == (
         "paused", 503, "http://127.0.0.1:9", "paused", "PAUSED")
+
+
+def test_each_space_error_keeps_what_it_was_given():
+    url = "http://127.0.0.1:9"
+    status = SpaceStatusError("page", 302, url=url, state="sleeping", page=True)
+    assert (str(status), status.status, status.url, status.state, status.page) == (
+        "page", 302, url, "sleeping", True)
+    asleep = SpaceAsleepError("asleep", 503, url=url, state="starting", elapsed=12.5)
+    assert (str(asleep), asleep.status, asleep.url, asleep.state, asleep.elapsed, asleep.page) == (
+        "asleep", 503, url, "starting", 12.5, False)
+    quota = SpaceQuotaError("full", 30.0, status=429, url=url)
+    assert (str(quota), quota.retry_after, quota.status, quota.url) == ("full", 30.0, 429, url)
+    limit = SpaceLimitError("big", "the answer", url=url)
+    assert (str(limit), limit.limit, limit.url, limit.status) == ("big", "the answer", url, None)
+    changed = SpaceChangedError("gone", ["no /chat"], url=url)
+    assert (str(changed), changed.differences, changed.url, changed.status) == (
+        "gone", ["no /chat"], url, None)
+
+
+def test_space_errors_default_to_no_status_url_state_page_or_stage():
+    plain = SpaceError("x")
+    assert (plain.status, plain.url) == (None, None)
+    status = SpaceStatusError("x")
+    assert (status.status, status.url, status.state, status.page) == (None, None, None, False)
+    asleep = SpaceAsleepError("x")
+    assert (asleep.status, asleep.url, asleep.state, asleep.elapsed) == (None, None, None, 0.0)
+    down = SpaceDownError("x")
+    assert (down.status, down.url, down.state, down.stage, down.page) == (None, None, None, None, False)
+    quota = SpaceQuotaError("x")
+    assert (quota.retry_after, quota.status, quota.url) == (None, None, None)
 
 
 # -- cookies.py --------------------------------------------------------------------------
