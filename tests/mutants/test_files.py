@@ -13,7 +13,6 @@ import asyncio
 import io
 import socket
 
-import aiohttp
 import pytest
 from aiohttp import web
 from yarl import URL
