@@ -248,3 +248,37 @@ async def test_a_cookie_without_a_path_is_scoped_to_the_path_that_set_it():
     assert {name: morsel.value for name, morsel in data.items()} == {"route": "r1"}
     assert dict(jar.filter_cookies(URL("http://127.0.0.1:7860/config"))) == {}
     assert [(m["domain"], m["path"]) for m in jar] == [("127.0.0.1", "/gradio_api/queue")]
+
+
+def sent(jar: OriginCookieJar, url: str) -> dict:
+    return {name: morsel.value for name, morsel in jar.filter_cookies(URL(url)).items()}
+
+
+async def test_the_jar_takes_and_gives_cookies_for_its_own_origin_only():
+    jar = OriginCookieJar(("http", "localhost", 7860))
+    jar.update_cookies_from_headers(["mine=1; Path=/"], URL("http://LOCALHOST:7860/config"))
+    for other in ("http://localhost:7861/x", "https://localhost:7860/x", "http://127.0.0.1:7860/x",
+                  "http://localhost/x"):
+        jar.update_cookies_from_headers([f"other{len(other)}=2; Path=/"], URL(other))
+        jar.update_cookies({"dict": "3"}, URL(other))
+        assert sent(jar, other) == {}
+    assert sent(jar, "http://localhost:7860/gradio_api/queue/data") == {"mine": "1"}
+    assert sent(jar, "http://Localhost:7860/") == {"mine": "1"}
+    assert [m.key for m in jar] == ["mine"]
+
+
+async def test_the_jar_of_an_origin_on_a_default_port_matches_urls_without_one():
+    jar = OriginCookieJar(("https", "space.example", 443))
+    jar.update_cookies_from_headers(["route=r2; Path=/"], URL("https://space.example/gradio_api/queue/join"))
+    jar.update_cookies({"given": "g"}, URL("https://space.example:443/config"))
+    assert sent(jar, "https://space.example/x") == {"route": "r2", "given": "g"}
+    assert sent(jar, "http://space.example/x") == {}
+    assert sent(jar, "https://space.example:8443/x") == {}
+
+
+async def test_the_jar_keeps_nothing_given_without_a_response_url():
+    jar = OriginCookieJar(("http", "127.0.0.1", 7860))
+    jar.update_cookies({"loose": "1"})
+    assert [m.key for m in jar] == []
+    assert sent(jar, "http://127.0.0.1:7860/") == {}
+    assert dict(jar.filter_cookies()) == {}
