@@ -236,6 +236,27 @@ def test_space_errors_default_to_no_status_url_state_page_or_stage():
     assert (quota.retry_after, quota.status, quota.url) == (None, None, None)
 
 
+def test_a_space_errors_message_is_redacted():
+    from g4f_qwen_spaces.space.redact import register_secret, release_secret
+
+    secret = "hf_SpaceErrorRedactsItsMessage12345"
+    register_secret(secret)
+    try:
+        error = SpaceStatusError(f"token {secret} refused", 401, url="http://127.0.0.1:9")
+        assert (str(error), error.args) == ("token *** refused", ("token *** refused",))
+    finally:
+        release_secret(secret)
+
+
+def test_an_excerpt_is_200_characters_unless_told():
+    from g4f_qwen_spaces.space.errors import excerpt
+
+    assert excerpt("x" * 200) == "x" * 200
+    assert excerpt("x" * 201) == "x" * 199 + "…"
+    assert excerpt(bytearray(b"caf\xc3\xa9 \xff")) == "café \ufffd"
+    assert excerpt(memoryview(b"a<br>b")) == "a b"
+
+
 # -- cookies.py --------------------------------------------------------------------------
 
 
