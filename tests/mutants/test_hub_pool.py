@@ -15,12 +15,28 @@ import pytest
 from g4f_qwen_spaces.space import pool as pool_module
 from g4f_qwen_spaces.space.config import SpaceConfig
 from g4f_qwen_spaces.space.errors import SpaceChangedError, SpaceDownError
-from g4f_qwen_spaces.space.hub import down_advice, down_error
+from g4f_qwen_spaces.space.hub import down_advice, down_error, hub_endpoint, stage_url
 from g4f_qwen_spaces.space.pool import Pool, borrow, close_pool, pools
 from g4f_qwen_spaces.space.shape import EndpointShape, advice
 
 URL = "http://127.0.0.1:9"
 NO_HINT = "it will not serve until its owner acts: duplicate it on Hugging Face and use the copy's URL"
+
+
+# -- hub.py: where the Hub is asked ------------------------------------------------------
+
+
+def test_without_hf_endpoint_the_hub_is_hugging_faces(monkeypatch):
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    assert hub_endpoint() == "https://huggingface.co"
+    assert stage_url("https://qwen-qvq-72b-preview.hf.space") == (
+        "https://huggingface.co/api/spaces/by-subdomain/qwen-qvq-72b-preview"
+    )
+
+
+def test_a_blank_hf_endpoint_counts_as_unset(monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "  ")
+    assert hub_endpoint() == "https://huggingface.co"
 
 
 # -- hub.py: what a user reads about a Space only its owner can bring back --------------
