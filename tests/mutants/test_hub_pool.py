@@ -8,16 +8,20 @@ README's Development section.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
+import aiohttp
 import pytest
 
 from g4f_qwen_spaces.space import pool as pool_module
 from g4f_qwen_spaces.space.config import SpaceConfig
-from g4f_qwen_spaces.space.errors import SpaceChangedError, SpaceDownError
-from g4f_qwen_spaces.space.hub import down_advice, down_error, hub_endpoint, stage_url
+from g4f_qwen_spaces.space.errors import SpaceChangedError, SpaceDownError, SpaceInputError
+from g4f_qwen_spaces.space.hub import down_advice, down_error, fetch_stage, hub_endpoint, stage_url
 from g4f_qwen_spaces.space.pool import Pool, borrow, close_pool, pools
 from g4f_qwen_spaces.space.shape import EndpointShape, advice
+from tests.hfproxy import HubServer, Timeline
+from tests.recordingproxy import UPSTREAM_HOST, RecordingProxy
 
 URL = "http://127.0.0.1:9"
 NO_HINT = "it will not serve until its owner acts: duplicate it on Hugging Face and use the copy's URL"
@@ -37,6 +41,75 @@ def test_without_hf_endpoint_the_hub_is_hugging_faces(monkeypatch):
 def test_a_blank_hf_endpoint_counts_as_unset(monkeypatch):
     monkeypatch.setenv("HF_ENDPOINT", "  ")
     assert hub_endpoint() == "https://huggingface.co"
+
+
+def test_a_space_off_hf_space_has_no_stage_url(monkeypatch):
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    assert stage_url(URL) is None
+    assert stage_url("https://127.0.0.1.nip.io") is None
+
+
+SPACE = "https://owner-app.hf.space"
+
+
+@pytest.fixture
+def hub_at(monkeypatch):
+    server = HubServer().start()
+    server.spaces["owner-app"] = Timeline(then="PAUSED")
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_the_hub_is_asked_for_json_with_the_token_as_a_bearer(hub_at):
+    hub_at.private["owner-app"] = "hf_secret"
+    async with aiohttp.ClientSession() as session:
+        stage = await fetch_stage(session, SPACE, token="hf_secret", proxy=None, seconds=5)
+    assert stage == "PAUSED"
+    (asked,) = hub_at.requests
+    assert asked.path == "/api/spaces/by-subdomain/owner-app"
+    assert asked.headers["accept"] == "application/json"
+    assert asked.headers["authorization"] == "Bearer hf_secret"
+
+
+async def test_the_hub_is_asked_through_the_calls_proxy(hub_at):
+    proxy = RecordingProxy().start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            stage = await fetch_stage(session, SPACE, token=None, proxy=proxy.url, seconds=5)
+    finally:
+        proxy.stop()
+    assert stage == "PAUSED"
+    assert [(f.method, f.url) for f in proxy.forwarded] == [
+        ("GET", f"{hub_at.url}/api/spaces/by-subdomain/owner-app")]
+    (asked,) = hub_at.requests
+    assert asked.peer[0] == UPSTREAM_HOST and "authorization" not in asked.headers
+
+
+@pytest.mark.parametrize("seconds", [0, 0.0, -1.0])
+async def test_with_no_time_left_the_hub_is_not_asked(hub_at, seconds):
+    async with aiohttp.ClientSession() as session:
+        assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=seconds) is None
+    assert hub_at.asked() == 0
+
+
+async def test_a_space_off_hf_space_is_never_asked_about(hub_at):
+    async with aiohttp.ClientSession() as session:
+        assert await fetch_stage(session, URL, token=None, proxy=None, seconds=5) is None
+    assert hub_at.requests == []
+
+
+async def test_a_bad_hf_endpoint_is_warned_of_and_the_hub_not_asked(monkeypatch, caplog):
+    monkeypatch.setenv("HF_ENDPOINT", "ftp://127.0.0.1")
+    with pytest.raises(SpaceInputError) as caught:
+        hub_endpoint()
+    with caplog.at_level(logging.WARNING, logger="g4f_qwen_spaces"):
+        async with aiohttp.ClientSession() as session:
+            assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=5) is None
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == [f"Not asking the Hub about {SPACE}: {caught.value}"]
 
 
 # -- hub.py: what a user reads about a Space only its owner can bring back --------------
