@@ -8,6 +8,8 @@ README's Development section.
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import logging
 import time
 
@@ -20,6 +22,7 @@ from g4f_qwen_spaces.space.errors import SpaceChangedError, SpaceDownError, Spac
 from g4f_qwen_spaces.space.hub import down_advice, down_error, fetch_stage, hub_endpoint, stage_url
 from g4f_qwen_spaces.space.pool import Pool, borrow, close_pool, pools
 from g4f_qwen_spaces.space.shape import EndpointShape, advice
+from tests.faultserver import respond
 from tests.hfproxy import HubServer, Timeline
 from tests.recordingproxy import UPSTREAM_HOST, RecordingProxy
 
@@ -50,6 +53,12 @@ def test_a_space_off_hf_space_has_no_stage_url(monkeypatch):
 
 
 SPACE = "https://owner-app.hf.space"
+STAGE_PATH = "/api/spaces/by-subdomain/owner-app"
+
+
+def hub_session() -> aiohttp.ClientSession:
+    """As SpaceHTTP opens its session: bodies are decompressed by read_body, not aiohttp."""
+    return aiohttp.ClientSession(auto_decompress=False)
 
 
 @pytest.fixture
@@ -65,7 +74,7 @@ def hub_at(monkeypatch):
 
 async def test_the_hub_is_asked_for_json_with_the_token_as_a_bearer(hub_at):
     hub_at.private["owner-app"] = "hf_secret"
-    async with aiohttp.ClientSession() as session:
+    async with hub_session() as session:
         stage = await fetch_stage(session, SPACE, token="hf_secret", proxy=None, seconds=5)
     assert stage == "PAUSED"
     (asked,) = hub_at.requests
@@ -77,7 +86,7 @@ async def test_the_hub_is_asked_for_json_with_the_token_as_a_bearer(hub_at):
 async def test_the_hub_is_asked_through_the_calls_proxy(hub_at):
     proxy = RecordingProxy().start()
     try:
-        async with aiohttp.ClientSession() as session:
+        async with hub_session() as session:
             stage = await fetch_stage(session, SPACE, token=None, proxy=proxy.url, seconds=5)
     finally:
         proxy.stop()
@@ -90,13 +99,13 @@ async def test_the_hub_is_asked_through_the_calls_proxy(hub_at):
 
 @pytest.mark.parametrize("seconds", [0, 0.0, -1.0])
 async def test_with_no_time_left_the_hub_is_not_asked(hub_at, seconds):
-    async with aiohttp.ClientSession() as session:
+    async with hub_session() as session:
         assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=seconds) is None
     assert hub_at.asked() == 0
 
 
 async def test_a_space_off_hf_space_is_never_asked_about(hub_at):
-    async with aiohttp.ClientSession() as session:
+    async with hub_session() as session:
         assert await fetch_stage(session, URL, token=None, proxy=None, seconds=5) is None
     assert hub_at.requests == []
 
@@ -106,10 +115,44 @@ async def test_a_bad_hf_endpoint_is_warned_of_and_the_hub_not_asked(monkeypatch,
     with pytest.raises(SpaceInputError) as caught:
         hub_endpoint()
     with caplog.at_level(logging.WARNING, logger="g4f_qwen_spaces"):
-        async with aiohttp.ClientSession() as session:
+        async with hub_session() as session:
             assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=5) is None
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warned == [f"Not asking the Hub about {SPACE}: {caught.value}"]
+
+
+async def test_a_redirecting_hub_is_not_followed(hub_at):
+    hub_at.route("GET", STAGE_PATH, respond(302, "", headers={"Location": "/elsewhere"}))
+    hub_at.route("GET", "/elsewhere", respond(200, {"runtime": {"stage": "RUNNING"}}))
+    async with hub_session() as session:
+        assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=5) is None
+    assert [r.path for r in hub_at.requests] == [STAGE_PATH]
+
+
+async def test_a_gzipped_hub_answer_is_read(hub_at):
+    body = gzip.compress(json.dumps({"runtime": {"stage": "BUILD_ERROR"}}).encode())
+    hub_at.route("GET", STAGE_PATH, respond(200, body, content_type="application/json",
+                                            headers={"Content-Encoding": "gzip"}))
+    async with hub_session() as session:
+        assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=5) == "BUILD_ERROR"
+
+
+async def test_a_hub_answer_other_than_200_is_logged_at_debug(hub_at, caplog):
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        async with hub_session() as session:
+            space = "https://nobody.hf.space"
+            assert await fetch_stage(session, space, token=None, proxy=None, seconds=5) is None
+    assert [r.getMessage() for r in caplog.records] == [f"The Hub answered 404 for {space}"]
+
+
+async def test_a_hub_answer_over_256_kib_is_not_read(hub_at, caplog):
+    hub_at.route("GET", STAGE_PATH, respond(200, b"{" + b" " * (256 * 1024) + b"}", content_type="application/json"))
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        async with hub_session() as session:
+            assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=5) is None
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert said.startswith(f"The Hub could not say the stage of {SPACE}: SpaceLimitError(")
+    assert "more than the 256 KiB allowed for the Hub's answer" in said
 
 
 # -- hub.py: what a user reads about a Space only its owner can bring back --------------
