@@ -22,7 +22,7 @@ from g4f_qwen_spaces.space.errors import SpaceChangedError, SpaceDownError, Spac
 from g4f_qwen_spaces.space.hub import down_advice, down_error, fetch_stage, hub_endpoint, stage_url
 from g4f_qwen_spaces.space.pool import Pool, borrow, close_pool, pools
 from g4f_qwen_spaces.space.shape import EndpointShape, advice
-from tests.faultserver import respond
+from tests.faultserver import dead_port, respond
 from tests.hfproxy import HubServer, Timeline
 from tests.recordingproxy import UPSTREAM_HOST, RecordingProxy
 
@@ -72,11 +72,13 @@ def hub_at(monkeypatch):
         server.stop()
 
 
-async def test_the_hub_is_asked_for_json_with_the_token_as_a_bearer(hub_at):
+async def test_the_hub_is_asked_for_json_with_the_token_as_a_bearer(hub_at, caplog):
     hub_at.private["owner-app"] = "hf_secret"
-    async with hub_session() as session:
-        stage = await fetch_stage(session, SPACE, token="hf_secret", proxy=None, seconds=5)
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        async with hub_session() as session:
+            stage = await fetch_stage(session, SPACE, token="hf_secret", proxy=None, seconds=5)
     assert stage == "PAUSED"
+    assert [r.getMessage() for r in caplog.records] == [f"The Hub says {SPACE} is PAUSED"]
     (asked,) = hub_at.requests
     assert asked.path == "/api/spaces/by-subdomain/owner-app"
     assert asked.headers["accept"] == "application/json"
@@ -153,6 +155,51 @@ async def test_a_hub_answer_over_256_kib_is_not_read(hub_at, caplog):
     (said,) = [r.getMessage() for r in caplog.records]
     assert said.startswith(f"The Hub could not say the stage of {SPACE}: SpaceLimitError(")
     assert "more than the 256 KiB allowed for the Hub's answer" in said
+
+
+async def hang(request):
+    await asyncio.sleep(8)  # cancelled when the client leaves (handler_cancellation)
+    return aiohttp.web.Response(text="{}")
+
+
+async def test_a_hub_that_does_not_answer_within_the_seconds_given_has_no_stage(hub_at):
+    hub_at.route("GET", STAGE_PATH, hang)
+    started = time.monotonic()
+    async with hub_session() as session:
+        stage = await asyncio.wait_for(fetch_stage(session, SPACE, token=None, proxy=None, seconds=0.3), 6)
+    assert stage is None
+    assert time.monotonic() - started < 4
+
+
+@pytest.mark.parametrize(
+    "body, encoding",
+    [(b"<html>not json</html>", None), (b"[" * 100_000 + b"]" * 100_000, None),
+     (gzip.compress(b'{"runtime": {"stage": "RUNNING"}}')[:-8], "gzip"), (b'{"runtime": {"stage": 5}}', None)],
+    ids=["not-json", "nested-too-deep", "truncated-gzip", "no-word"],
+)
+async def test_a_hub_answer_that_cannot_be_read_gives_no_stage(hub_at, body, encoding):
+    hub_at.route("GET", STAGE_PATH, respond(200, body, content_type="application/json",
+                                            headers={"Content-Encoding": encoding} if encoding else None))
+    async with hub_session() as session:
+        assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=5) is None
+    assert hub_at.asked("owner-app") == 1
+
+
+async def hang_up(request):
+    request.transport.close()  # no status line: aiohttp's ServerDisconnectedError (a ClientError, not an OSError)
+    await asyncio.sleep(8)
+
+
+async def test_a_hub_that_hangs_up_gives_no_stage(hub_at):
+    hub_at.route("GET", STAGE_PATH, hang_up)
+    async with hub_session() as session:
+        assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=5) is None
+
+
+async def test_a_hub_nobody_listens_at_gives_no_stage(monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{dead_port()}")
+    async with hub_session() as session:
+        assert await fetch_stage(session, SPACE, token=None, proxy=None, seconds=5) is None
 
 
 # -- hub.py: what a user reads about a Space only its owner can bring back --------------
