@@ -39,3 +39,262 @@ async def test_a_404_on_hf_space_without_a_token_is_private_when_its_page_is_htm
     error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
     assert str(error) == NOT_FOUND.format(url, why, URL_ENV)
     assert (error.status, error.url) == (404, url)
+
+
+# == limits.py: each bound and each refusal at its boundary, word for word ==================
+
+
+def test_the_stream_limit_comes_from_its_variable_in_megabytes(monkeypatch):
+    from g4f_qwen_spaces.space.limits import DEFAULT_LIMITS, MIB, STREAM_ENV, Limits
+
+    monkeypatch.delenv(STREAM_ENV, raising=False)
+    assert Limits.from_env() is DEFAULT_LIMITS
+    monkeypatch.setenv(STREAM_ENV, "  ")
+    assert Limits.from_env() is DEFAULT_LIMITS
+    monkeypatch.setenv(STREAM_ENV, " 2.5 ")
+    limits = Limits.from_env()
+    assert limits.stream == int(2.5 * MIB) == 2621440
+    assert (limits.event, limits.config, limits.json, limits.error_body) == (16 * MIB, 16 * MIB, MIB, 8192)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("0", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a finite positive number, got '0'"),
+        ("-3", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a finite positive number, got '-3'"),
+        ("lots", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a number of megabytes, got 'lots'"),
+    ],
+)
+def test_a_bad_stream_limit_is_refused_naming_its_variable(monkeypatch, raw, message):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import STREAM_ENV, Limits
+
+    monkeypatch.setenv(STREAM_ENV, raw)
+    with pytest.raises(SpaceInputError) as caught:
+        Limits.from_env()
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (0, "timeout must be a finite positive number, got 0"),
+        (-0.5, "timeout must be a finite positive number, got -0.5"),
+        (float("nan"), "timeout must be a finite positive number, got nan"),
+        ("inf", "timeout must be a finite positive number, got 'inf'"),
+        (True, "timeout must be a number of seconds, got True"),
+        (None, "timeout must be a number of seconds, got None"),
+        ("x" * 50, "timeout must be a number of seconds, got '" + "x" * 39),
+        (10**400, "timeout must be a number of seconds, got " + "1" + "0" * 39),
+        ([1], "timeout must be a number of seconds, got [1]"),
+    ],
+)
+def test_positive_refuses_word_for_word(value, message):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import positive
+
+    with pytest.raises(SpaceInputError) as caught:
+        positive(value, "timeout")
+    assert str(caught.value) == message
+
+
+def test_positive_takes_any_finite_number_above_zero():
+    from g4f_qwen_spaces.space.limits import positive
+
+    assert positive("1e-9", "t") == 1e-9 and positive(3, "t") == 3.0 and type(positive(3, "t")) is float
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (-0.001, "wait must be a finite number of seconds >= 0, got -0.001"),
+        (float("inf"), "wait must be a finite number of seconds >= 0, got inf"),
+        (False, "wait must be a number of seconds, got False"),
+        ("soon", "wait must be a number of seconds, got 'soon'"),
+    ],
+)
+def test_non_negative_refuses_word_for_word(value, message):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import non_negative
+
+    with pytest.raises(SpaceInputError) as caught:
+        non_negative(value, "wait")
+    assert str(caught.value) == message
+
+
+def test_non_negative_takes_zero():
+    from g4f_qwen_spaces.space.limits import non_negative
+
+    assert non_negative(0, "wait") == 0.0 and non_negative("2.5", "wait") == 2.5
+
+
+def test_the_default_deadline_is_600_s_or_its_variable(monkeypatch):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import DEADLINE_ENV, default_deadline
+
+    monkeypatch.delenv(DEADLINE_ENV, raising=False)
+    assert default_deadline() == 600.0
+    monkeypatch.setenv(DEADLINE_ENV, "   ")
+    assert default_deadline() == 600.0
+    monkeypatch.setenv(DEADLINE_ENV, " 42.5 ")
+    assert default_deadline() == 42.5
+    monkeypatch.setenv(DEADLINE_ENV, "0")
+    with pytest.raises(SpaceInputError) as caught:
+        default_deadline()
+    assert str(caught.value) == "G4F_QWEN_SPACES_TIMEOUT must be a finite positive number, got '0'"
+    monkeypatch.setenv(DEADLINE_ENV, "never")
+    with pytest.raises(SpaceInputError) as caught:
+        default_deadline()
+    assert str(caught.value) == "G4F_QWEN_SPACES_TIMEOUT must be a number of seconds, got 'never'"
+
+
+def test_optional_seconds_leaves_none_and_empty_unset_and_checks_the_rest():
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.limits import optional_seconds
+
+    assert optional_seconds(None, "stall") is None and optional_seconds("", "stall") is None
+    assert optional_seconds("7", "stall") == 7.0 and optional_seconds(0.25, "stall") == 0.25
+    with pytest.raises(SpaceInputError) as caught:
+        optional_seconds(0, "stall")
+    assert str(caught.value) == "stall must be a finite positive number, got 0"
+    with pytest.raises(SpaceInputError) as caught:
+        optional_seconds(" ", "stall")
+    assert str(caught.value) == "stall must be a number of seconds, got ' '"
+
+
+# == http.py: the base URL, origins, JSON bodies =========================================
+
+
+@pytest.mark.parametrize(
+    "url, name, message",
+    [
+        ("ftp://example.org", "", "'ftp://example.org' is not an http(s) URL with a host"),
+        ("http:///path", "SPACE_URL", "SPACE_URL='http:///path' is not an http(s) URL with a host"),
+        ("ftp://" + "a" * 200, "", "'ftp://" + "a" * 93 + " is not an http(s) URL with a host"),
+        ("http://h/?q=1", "", "A Space URL must be a plain base URL (no credentials, query or fragment)"),
+        ("http://h/#top", "", "A Space URL must be a plain base URL (no credentials, query or fragment)"),
+        ("http://u@h", "SPACE_URL", "SPACE_URL must be a plain base URL (no credentials, query or fragment)"),
+        ("http://h/a\\b", "", "A Space URL must be a plain base URL (no credentials, query or fragment)"),
+        ("http://h:99999", "", "'http://h:99999' has an invalid port"),
+        ("http://h:port", "SPACE_URL", "SPACE_URL='http://h:port' has an invalid port"),
+        ("http://h/\n", "", "The Space URL contains control characters (such as a line break); refused"),
+        ("http://h/\x7f", "SPACE_URL", "SPACE_URL contains control characters (such as a line break); refused"),
+    ],
+)
+def test_a_bad_base_url_is_refused_word_for_word(url, name, message):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.http import check_base_url
+
+    with pytest.raises(SpaceInputError) as caught:
+        check_base_url(url, name) if name else check_base_url(url)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    "url, base",
+    [
+        ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
+        ("https://owner-space.hf.space//", "https://owner-space.hf.space"),
+        ("http://127.0.0.1:8/X/", "http://127.0.0.1:8/X"),  # only slashes are cut
+        ("HTTPS://Example.org", "HTTPS://Example.org"),
+    ],
+)
+def test_a_good_base_url_loses_its_trailing_slashes_only(url, base):
+    from g4f_qwen_spaces.space.http import check_base_url
+
+    assert check_base_url(url) == base
+
+
+@pytest.mark.parametrize(
+    "url, origin",
+    [
+        ("http://Example.ORG/x", ("http", "example.org", 80)),
+        ("https://example.org", ("https", "example.org", 443)),
+        ("http://example.org:8080/a", ("http", "example.org", 8080)),
+        ("ws://example.org/", ("ws", "example.org", None)),
+        ("http://example.org:99999/", ("http", "example.org", -1)),
+        ("http:///x", ("http", "", 80)),
+    ],
+)
+def test_an_origin_has_its_default_port_filled_in(url, origin):
+    from g4f_qwen_spaces.space.http import origin_of
+
+    assert origin_of(url) == origin
+
+
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ('{"detail": 5, "error": "e", "message": "m"}', "e"),
+        ('{"detail": null, "error": ["x"], "message": "m"}', "m"),
+        ('{"detail": "d", "error": "e"}', "d"),
+        ('{"other": "o"}', ""),
+        ('"just a string"', ""),
+        ("not json", ""),
+        ("[" * 100000, ""),
+    ],
+)
+def test_an_error_body_s_detail_is_the_first_string_of_detail_error_message(body, detail):
+    from g4f_qwen_spaces.space.http import _json_detail
+
+    assert _json_detail(body) == detail
+
+
+def test_a_body_that_is_not_json_is_a_protocol_error_with_an_excerpt():
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+    from g4f_qwen_spaces.space.http import decode_json_body
+
+    assert decode_json_body('{"a": [1]}', "The Space sent", url="http://h") == {"a": [1]}
+    with pytest.raises(SpaceProtocolError) as caught:
+        decode_json_body("n" * 200, "The Space sent", url="http://h")
+    assert str(caught.value) == "The Space sent something that is not JSON: " + "n" * 119 + "…"
+    assert caught.value.url == "http://h"
+    with pytest.raises(SpaceProtocolError) as caught:
+        decode_json_body("[" * 100000 + "]" * 100000, "Its config was", url="http://g")
+    assert str(caught.value) == "Its config was JSON nested too deeply"
+    assert caught.value.url == "http://g"
+
+
+@pytest.fixture
+async def bare_server():
+    """A loopback server answering every request with fixed raw bytes: headers no framework adds."""
+    import asyncio
+
+    answer = {"bytes": b""}
+
+    async def serve(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer["bytes"])
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    def set_answer(status_line: str, body: bytes) -> str:
+        answer["bytes"] = (f"HTTP/1.1 {status_line}\r\nContent-Length: {len(body)}\r\n"
+                           "Connection: close\r\n\r\n").encode() + body
+        return f"http://127.0.0.1:{port}"
+
+    yield set_answer
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.mark.parametrize(
+    "body, said",
+    [
+        (b"oops", "answered 500: oops"),
+        (b"  <!DOCTYPE html><p>oops</p>", "answered 500 with an HTML page instead of its API"),
+    ],
+)
+async def test_an_error_without_a_content_type_is_read_by_its_first_bytes(bare_server, body, said):
+    from g4f_qwen_spaces.space.client import SpaceClient
+    from g4f_qwen_spaces.space.config import ConfigCache
+
+    url = bare_server("500 Internal Server Error", body)
+    async with SpaceClient(url, cache=ConfigCache()) as client:
+        with pytest.raises(SpaceStatusError) as caught:
+            await client.endpoint("predict")
+    assert str(caught.value) == f"The Space at {url} {said}"
+    assert (caught.value.status, caught.value.url) == (500, url)
