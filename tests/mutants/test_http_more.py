@@ -298,3 +298,164 @@ async def test_an_error_without_a_content_type_is_read_by_its_first_bytes(bare_s
             await client.endpoint("predict")
     assert str(caught.value) == f"The Space at {url} {said}"
     assert (caught.value.status, caught.value.url) == (500, url)
+
+
+# == body.py: encodings, limits and truncation at their boundaries ===========================
+
+
+async def chunks_of(*parts, then: BaseException | None = None):
+    for part in parts:
+        yield part
+    if then is not None:
+        raise then
+
+
+async def read_all(body) -> list[bytes]:
+    return [piece async for piece in body]
+
+
+@pytest.mark.parametrize("encoding", [None, "", "  ", "identity", " Identity "])
+def test_no_encoding_is_identity(encoding):
+    from g4f_qwen_spaces.space.body import Inflater
+
+    inflater = Inflater(encoding, "http://h")
+    assert inflater.compressed is False
+    assert list(inflater.feed(b"abc")) == [b"abc"] and list(inflater.finish()) == []
+
+
+@pytest.mark.parametrize(
+    "encoding, make",
+    [
+        ("gzip", "gzip"),
+        (" GZIP ", "gzip"),
+        ("x-gzip", "gzip"),
+        ("X-Gzip", "gzip"),
+        ("deflate", "zlib"),
+        ("Deflate", "raw"),  # "deflate" sent raw, as some servers do
+    ],
+)
+async def test_each_encoding_asked_for_is_read(encoding, make):
+    import gzip
+    import zlib
+
+    from g4f_qwen_spaces.space.body import Body
+
+    text = b"hello " * 1000
+    if make == "gzip":
+        data = gzip.compress(text)
+    elif make == "zlib":
+        data = zlib.compress(text)
+    else:
+        packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+        data = packer.compress(text) + packer.flush()
+    body = Body(chunks_of(data[:10], data[10:]), encoding, len(text), "a test", url="http://h")
+    assert b"".join(await read_all(body)) == text and body.total == len(text)
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("http://h", "The Space at http://h sent an encoding this client did not ask for: br"),
+        ("", "The Space sent an encoding this client did not ask for: br"),
+    ],
+)
+def test_an_encoding_not_asked_for_is_refused(url, message):
+    from g4f_qwen_spaces.space.body import Inflater
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+
+    with pytest.raises(SpaceProtocolError) as caught:
+        Inflater(" BR ", url) if url else Inflater("br")
+    assert str(caught.value) == message and caught.value.url == (url or None)
+
+
+def test_a_long_unknown_encoding_is_cut_at_40_characters():
+    from g4f_qwen_spaces.space.body import Inflater
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+
+    with pytest.raises(SpaceProtocolError) as caught:
+        Inflater("z" * 60)
+    assert str(caught.value) == "The Space sent an encoding this client did not ask for: " + "z" * 39 + "…"
+
+
+@pytest.mark.parametrize("url", ["http://h", ""])
+async def test_a_zlib_stream_labelled_gzip_is_corrupt(url):
+    import zlib
+
+    from g4f_qwen_spaces.space.body import Body
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+
+    body = Body(chunks_of(zlib.compress(b"hello")), "gzip", 100, "a test", url=url) if url else Body(
+        chunks_of(zlib.compress(b"hello")), "gzip", 100, "a test")
+    with pytest.raises(SpaceProtocolError) as caught:
+        await read_all(body)
+    where = f"The Space at {url}" if url else "The Space"
+    assert str(caught.value) == (f"{where} sent a corrupt compressed body: "
+                                 "Error -3 while decompressing data: incorrect header check")
+    assert caught.value.url == (url or None)
+
+
+async def test_a_gzip_stream_labelled_deflate_is_corrupt_after_both_deflate_tries():
+    import gzip
+
+    from g4f_qwen_spaces.space.body import Body
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+
+    body = Body(chunks_of(gzip.compress(b"hello")), "deflate", 100, "a test", url="http://h")
+    with pytest.raises(SpaceProtocolError) as caught:
+        await read_all(body)
+    assert str(caught.value) == ("The Space at http://h sent a corrupt compressed body: "
+                                 "Error -3 while decompressing data: invalid block type")
+
+
+@pytest.mark.parametrize("url, where", [("http://h", "The Space at http://h"), ("", "The Space")])
+async def test_a_body_is_counted_across_chunks_up_to_its_limit(url, where):
+    from g4f_qwen_spaces.space.body import Body
+    from g4f_qwen_spaces.space.errors import SpaceLimitError
+
+    kwargs = {"url": url} if url else {}
+    body = Body(chunks_of(b"abc", b"de"), None, 5, "a test", **kwargs)
+    assert await read_all(body) == [b"abc", b"de"] and body.total == 5
+    body = Body(chunks_of(b"abc", b"def"), None, 5, "a test", **kwargs)
+    assert await body.__anext__() == b"abc"
+    with pytest.raises(SpaceLimitError) as caught:
+        await body.__anext__()
+    assert str(caught.value) == f"{where} sent more than the 5 bytes allowed for a test"
+    assert caught.value.url == (url or None) and body.total == 6
+
+
+@pytest.mark.parametrize("url, where", [("http://h", "The Space at http://h"), ("", "The Space")])
+async def test_read_body_takes_its_limit_exactly_and_refuses_a_byte_more(url, where):
+    from g4f_qwen_spaces.space.body import read_body
+    from g4f_qwen_spaces.space.errors import SpaceLimitError
+
+    kwargs = {"url": url} if url else {}
+    data = await read_body(chunks_of(b"ab", b"cd"), None, 4, "a test", **kwargs)
+    assert data == b"abcd" and type(data) is bytes
+    with pytest.raises(SpaceLimitError) as caught:
+        await read_body(chunks_of(b"ab", b"cde"), None, 4, "a test", **kwargs)
+    assert str(caught.value) == f"{where} sent more than the 4 bytes allowed for a test"
+    assert caught.value.url == (url or None)
+
+
+async def test_a_truncated_read_keeps_the_head_and_reads_no_further():
+    from g4f_qwen_spaces.space.body import read_body
+
+    boom = ConnectionResetError("read past the limit")
+    data = await read_body(chunks_of(b"ab", b"cd", then=boom), None, 4, "a test", truncate=True)
+    assert data == b"abcd" and type(data) is bytes
+    data = await read_body(chunks_of(b"ab", b"cdef", then=boom), None, 4, "a test", truncate=True)
+    assert data == b"abcd"
+    data = await read_body(chunks_of(b"ab"), None, 4, "a test", truncate=True)
+    assert data == b"ab"
+
+
+async def test_a_truncated_read_allows_one_chunk_up_to_two_pieces_past_its_limit():
+    from g4f_qwen_spaces.space.body import PIECE, read_body
+    from g4f_qwen_spaces.space.errors import SpaceLimitError
+
+    assert PIECE == 256 * 1024
+    data = await read_body(chunks_of(b"x" * (1024 + 2 * PIECE)), None, 1024, "a test", truncate=True)
+    assert data == b"x" * 1024
+    with pytest.raises(SpaceLimitError) as caught:
+        await read_body(chunks_of(b"x" * (1025 + 2 * PIECE)), None, 1024, "a test", truncate=True)
+    assert str(caught.value) == "The Space sent more than the 513 KiB allowed for a test"
