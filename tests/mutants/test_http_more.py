@@ -459,3 +459,136 @@ async def test_a_truncated_read_allows_one_chunk_up_to_two_pieces_past_its_limit
     with pytest.raises(SpaceLimitError) as caught:
         await read_body(chunks_of(b"x" * (1025 + 2 * PIECE)), None, 1024, "a test", truncate=True)
     assert str(caught.value) == "The Space sent more than the 513 KiB allowed for a test"
+
+
+# == http.py: SpaceHTTP's settings, budget and headers, without a connection =================
+
+HF = "https://owner-space.hf.space"
+
+
+def test_a_space_http_takes_its_settings_as_given(monkeypatch):
+    import time
+
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+    from g4f_qwen_spaces.space.limits import Limits
+
+    limits = Limits(json=10)
+    space = SpaceHTTP(HF + "/", token="hf_abc", proxy="http://127.0.0.1:1", timeout=30, stall_timeout=3,
+                      connect_timeout=2, url_hint="SOME_URL", limits=limits, deadline=1234.5)
+    assert (space.base_url, space.proxy, space.url_hint, space.limits) == (HF, "http://127.0.0.1:1", "SOME_URL", limits)
+    assert (space.total, space.stall_timeout, space.connect_timeout, space.deadline) == (30.0, 3.0, 2.0, 1234.5)
+    assert space.on_hf_space is True and repr(space) == f"SpaceHTTP({HF!r}, token=set)"
+    before = time.monotonic()
+    space = SpaceHTTP(HF, timeout=30)
+    assert before + 30 <= space.deadline <= time.monotonic() + 30
+
+
+def test_a_space_http_s_defaults(monkeypatch):
+    from g4f_qwen_spaces.space.http import DEFAULT_CONNECT_TIMEOUT, DEFAULT_STALL_TIMEOUT, SpaceHTTP
+    from g4f_qwen_spaces.space.limits import DEADLINE_ENV, DEFAULT_LIMITS, STREAM_ENV
+
+    monkeypatch.delenv(DEADLINE_ENV, raising=False)
+    monkeypatch.delenv(STREAM_ENV, raising=False)
+    space = SpaceHTTP("http://127.0.0.1:9", token="", proxy="")
+    assert (DEFAULT_STALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT) == (60.0, 15.0)
+    assert (space.total, space.stall_timeout, space.connect_timeout) == (600.0, 60.0, 15.0)
+    assert space.limits is DEFAULT_LIMITS and space.url_hint == "" and space.proxy is None
+    assert space.on_hf_space is False and repr(space) == "SpaceHTTP('http://127.0.0.1:9', token=none)"
+    with pytest.raises(RuntimeError) as caught:
+        space.session
+    assert str(caught.value) == "SpaceHTTP is not open"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"token": 123}, "The token (api_key) must be a string"),
+        ({"token": "hf_a\nb"}, "The token (api_key) contains control characters (such as a line break); refused"),
+        ({"proxy": "http://p\r\n"}, "The proxy URL contains control characters (such as a line break); refused"),
+        ({"timeout": 0}, "timeout must be a finite positive number, got 0"),
+        ({"stall_timeout": -1}, "stall_timeout must be a finite positive number, got -1"),
+        ({"connect_timeout": "x"}, "connect_timeout must be a number of seconds, got 'x'"),
+    ],
+)
+def test_a_space_http_refuses_bad_settings_word_for_word(kwargs, message):
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    with pytest.raises(SpaceInputError) as caught:
+        SpaceHTTP("http://127.0.0.1:9", **kwargs)
+    assert str(caught.value) == message
+
+
+def test_the_token_header_goes_to_the_space_s_own_origin_only():
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    space = SpaceHTTP(HF, token="hf_abc")
+    assert space._headers(HF + "/config", {"X-A": "1"}) == {"X-A": "1", "X-HF-Authorization": "Bearer hf_abc"}
+    assert space._headers("https://other.hf.space/config", {"X-A": "1"}) == {"X-A": "1"}
+    assert space._headers(HF + ":443/x", None) == {"X-HF-Authorization": "Bearer hf_abc"}
+
+
+@pytest.mark.parametrize("left, raises", [(0.0, True), (-1.0, True), (0.001, False), (0.5, False), (2.0, False)])
+def test_remaining_is_what_is_left_until_none_is(monkeypatch, left, raises):
+    from types import SimpleNamespace
+
+    from g4f_qwen_spaces.space import http as http_module
+    from g4f_qwen_spaces.space.errors import SpaceTimeoutError
+
+    space = http_module.SpaceHTTP("http://127.0.0.1:9", timeout=30, deadline=1000.0)
+    monkeypatch.setattr(http_module, "time", SimpleNamespace(monotonic=lambda: 1000.0 - left))
+    if raises:
+        with pytest.raises(SpaceTimeoutError) as caught:
+            space.remaining()
+        assert str(caught.value) == "The request to http://127.0.0.1:9 ran out of its total timeout (30 s)"
+    else:
+        assert space.remaining() == pytest.approx(left)
+
+
+def test_a_request_s_timeouts_are_the_budget_the_connect_and_the_stall(monkeypatch):
+    from types import SimpleNamespace
+
+    from g4f_qwen_spaces.space import http as http_module
+
+    space = http_module.SpaceHTTP("http://127.0.0.1:9", stall_timeout=7, connect_timeout=3, deadline=1000.0)
+    monkeypatch.setattr(http_module, "time", SimpleNamespace(monotonic=lambda: 988.0))
+    timeout = space._timeout()
+    assert (timeout.total, timeout.sock_connect, timeout.sock_read) == (12.0, 3.0, 7.0)
+
+
+@pytest.mark.parametrize(
+    "url, left, seconds",
+    [
+        (HF, 100.0, "hub"),  # the Hub's own timeout when more is left
+        (HF, 0.5, 0.5),
+        (HF, 0.06, 0.06),
+        (HF, 0.05, None),  # too little left to ask
+        (HF, -3.0, None),
+        ("http://127.0.0.1:9", 100.0, None),  # not on hf.space: no Hub
+    ],
+)
+async def test_the_hub_is_asked_on_hf_space_with_what_is_left(monkeypatch, url, left, seconds):
+    from types import SimpleNamespace
+
+    from g4f_qwen_spaces.space import http as http_module
+
+    asked = []
+
+    async def fetch_stage(session, space_url, **kwargs):
+        asked.append((session, space_url, kwargs))
+        return "RUNNING"
+
+    monkeypatch.setattr(http_module, "fetch_stage", fetch_stage)
+    # the clock at 0: what is left is the deadline itself, exactly (0.05 is not 1000.05 - 1000)
+    space = http_module.SpaceHTTP(url, token="hf_abc", proxy="http://127.0.0.1:1", deadline=left)
+    monkeypatch.setattr(http_module, "time", SimpleNamespace(monotonic=lambda: 0.0))
+    session = object()
+    space._session = session
+    stage = await space.hub_stage()
+    if seconds is None:
+        assert stage is None and asked == []
+    else:
+        wait = http_module.HUB_TIMEOUT if seconds == "hub" else seconds
+        assert http_module.HUB_TIMEOUT < 100.0
+        assert stage == "RUNNING"
+        assert asked == [(session, url, {"token": "hf_abc", "proxy": "http://127.0.0.1:1", "seconds": wait})]
