@@ -592,3 +592,95 @@ async def test_the_hub_is_asked_on_hf_space_with_what_is_left(monkeypatch, url, 
         assert http_module.HUB_TIMEOUT < 100.0
         assert stage == "RUNNING"
         assert asked == [(session, url, {"token": "hf_abc", "proxy": "http://127.0.0.1:1", "seconds": wait})]
+
+
+# == sse.py: batches, the deadline check, decoding ============================================
+
+
+@pytest.mark.parametrize(
+    "parts, batches, checks",
+    [
+        ([b"data: 1\n\n", b"data: 2\n\ndata: 3\n\n"], [[b"1"], [b"2", b"3"]], 3),
+        ([b"data: 1\n\ndata: 2"], [[b"1"], [b"2"]], 2),  # the last event without its blank line
+        ([b"data: 1", b"\n", b"\n"], [[b"1"]], 4),
+        ([], [], 1),
+    ],
+)
+async def test_batches_check_the_deadline_once_per_read_and_stop_for_good(parts, batches, checks):
+    from g4f_qwen_spaces.space.sse import SSEBatches
+
+    calls = []
+    stream = SSEBatches(chunks_of(*parts), check=lambda: calls.append(1))
+    assert [batch async for batch in stream] == batches
+    assert len(calls) == checks
+    with pytest.raises(StopAsyncIteration):
+        await stream.__anext__()
+    assert len(calls) == checks  # ended: neither checks nor reads again
+
+
+async def test_batches_without_a_check_read_all():
+    from g4f_qwen_spaces.space.sse import SSEBatches
+
+    stream = SSEBatches(chunks_of(b"data: a\n\n", b"data: b\n\n"))
+    assert [batch async for batch in stream] == [[b"a"], [b"b"]]
+
+
+async def test_a_deadline_check_that_raises_stops_the_batches():
+    from g4f_qwen_spaces.space.errors import SpaceTimeoutError
+    from g4f_qwen_spaces.space.sse import SSEBatches
+
+    def check():
+        raise SpaceTimeoutError("out of time")
+
+    with pytest.raises(SpaceTimeoutError):
+        await SSEBatches(chunks_of(b"data: a\n\n"), check=check).__anext__()
+
+
+async def test_reads_without_a_whole_event_do_not_wait_between_them():
+    import time
+
+    from g4f_qwen_spaces.space.sse import SSEBatches
+
+    parts = [b"data: "] + [b"x"] * 20 + [b"\n\n"]
+    started = time.monotonic()
+    assert [batch async for batch in SSEBatches(chunks_of(*parts))] == [[b"x" * 20]]
+    assert time.monotonic() - started < 5.0  # 20 reads; a second's wait after each would be 20 s
+
+
+async def test_batches_keep_the_stream_s_head_and_bound_an_event():
+    from g4f_qwen_spaces.space.errors import SpaceLimitError
+    from g4f_qwen_spaces.space.sse import HEAD_BYTES, SSEBatches
+
+    stream = SSEBatches(chunks_of(b"<html>", b"not a stream</html>"))
+    assert stream.head == b""
+    assert [batch async for batch in stream] == []
+    assert stream.head == b"<html>not a stream</html>" and HEAD_BYTES == 8192
+    stream = SSEBatches(chunks_of(b"data: " + b"y" * 20 + b"\n\n"), max_event=10)
+    with pytest.raises(SpaceLimitError) as caught:
+        await stream.__anext__()
+    assert str(caught.value) == "The Space sent an event longer than the 10 bytes allowed"
+
+
+@pytest.mark.parametrize("payload", [b'{"a": 1}', bytearray(b'{"a": 1}'), '{"a": 1}'])
+def test_an_event_is_decoded_from_bytes_or_text(payload):
+    from g4f_qwen_spaces.space.sse import decode_json
+
+    assert decode_json(payload) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ('"a"'.encode("utf-16-le"), "Malformed event from the Space: \"\x00a\x00\"\x00"),  # UTF-8 only: no sniffing
+        (b"\xff\xfe", "Malformed event from the Space: \ufffd\ufffd"),
+        (b"{oops", "Malformed event from the Space: {oops"),
+        (b"[" * 100000, "The Space sent an event nested too deeply"),
+    ],
+)
+def test_a_bad_event_is_a_protocol_error_word_for_word(payload, message):
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+    from g4f_qwen_spaces.space.sse import decode_json
+
+    with pytest.raises(SpaceProtocolError) as caught:
+        decode_json(payload)
+    assert str(caught.value) == message
