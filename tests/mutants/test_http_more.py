@@ -684,3 +684,69 @@ def test_a_bad_event_is_a_protocol_error_word_for_word(payload, message):
     with pytest.raises(SpaceProtocolError) as caught:
         decode_json(payload)
     assert str(caught.value) == message
+
+
+# == http.py: a page instead of the app carries the Space's URL, its state and page=True ======
+
+
+@pytest.mark.parametrize(
+    "page, state, said",
+    [
+        (b"<html><body>Something went wrong</body></html>", None, "is not serving its app"),
+        (b"<html><body>This Space is sleeping</body></html>", "sleeping", "is sleeping"),
+    ],
+)
+async def test_a_page_on_the_stream_is_a_page_error_of_the_space(qvq_at, monkeypatch, page, state, said):
+    from g4f_qwen_spaces.space.errors import SpaceDownError
+    from tests.faultserver import run
+
+    monkeypatch.setenv("G4F_QWEN_SPACES_WAKE_LIMIT", "0")
+    qvq_at.script = [page]
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert not isinstance(error, SpaceDownError)
+    assert str(error) == f"The Space at {qvq_at.url} {said}"
+    assert (error.status, error.url, error.state, error.page) == (200, qvq_at.url, state, True)
+
+
+async def test_a_paused_page_on_the_stream_is_a_down_error_of_the_space(qvq_at):
+    from g4f_qwen_spaces.space.errors import SpaceDownError
+    from tests.faultserver import run
+
+    qvq_at.script = [b"<html><body>This Space has been paused by its owner</body></html>"]
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceDownError, within=5)
+    assert str(error) == (f"The Space at {qvq_at.url} is paused; it will not serve until its owner acts: "
+                          f"duplicate it on Hugging Face and list the copy in {URL_ENV}")
+    assert (error.status, error.url, error.state) == (200, qvq_at.url, "paused")
+
+
+@pytest.mark.parametrize("status", [200, 500])
+async def test_a_page_for_the_config_is_a_page_error(qvq_at, monkeypatch, status):
+    from tests.faultserver import run
+
+    monkeypatch.setenv("G4F_QWEN_SPACES_WAKE_LIMIT", "0")
+    qvq_at.route("GET", "/config", respond(status, "<html><p>Nothing here</p></html>", content_type="text/html"))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    said = "is not serving its app" if status == 200 else "answered 500 with an HTML page instead of its API"
+    assert str(error) == f"The Space at {qvq_at.url} {said}"
+    assert (error.status, error.url, error.state, error.page) == (status, qvq_at.url, None, True)
+
+
+async def test_read_body_decodes_its_encoding():
+    import gzip
+
+    from g4f_qwen_spaces.space.body import read_body
+
+    data = gzip.compress(b"hello world")
+    assert await read_body(chunks_of(data[:7], data[7:]), "gzip", 11, "a test") == b"hello world"
+
+
+async def test_one_huge_chunk_is_refused_at_the_limit_asked_for():
+    from g4f_qwen_spaces.space.body import PIECE, read_body
+    from g4f_qwen_spaces.space.errors import SpaceLimitError
+
+    with pytest.raises(SpaceLimitError) as caught:
+        await read_body(chunks_of(b"x" * (2 * PIECE + 10)), None, 4, "a test", url="http://h")
+    assert str(caught.value) == "The Space at http://h sent more than the 4 bytes allowed for a test"
