@@ -750,3 +750,23 @@ async def test_one_huge_chunk_is_refused_at_the_limit_asked_for():
     with pytest.raises(SpaceLimitError) as caught:
         await read_body(chunks_of(b"x" * (2 * PIECE + 10)), None, 4, "a test", url="http://h")
     assert str(caught.value) == "The Space at http://h sent more than the 4 bytes allowed for a test"
+
+
+@pytest.mark.parametrize("deadline, seconds", [(1000.5, 0.5), (999.0, None)])
+async def test_what_is_left_for_the_hub_is_the_deadline_less_the_clock(monkeypatch, deadline, seconds):
+    from types import SimpleNamespace
+
+    from g4f_qwen_spaces.space import http as http_module
+
+    asked = []
+
+    async def fetch_stage(session, space_url, **kwargs):
+        asked.append(kwargs["seconds"])
+        return "RUNNING"
+
+    monkeypatch.setattr(http_module, "fetch_stage", fetch_stage)
+    space = http_module.SpaceHTTP(HF, deadline=deadline)
+    monkeypatch.setattr(http_module, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+    space._session = object()
+    assert await space.hub_stage() == (None if seconds is None else "RUNNING")
+    assert asked == ([] if seconds is None else [seconds])
