@@ -770,3 +770,68 @@ async def test_what_is_left_for_the_hub_is_the_deadline_less_the_clock(monkeypat
     space._session = object()
     assert await space.hub_stage() == (None if seconds is None else "RUNNING")
     assert asked == ([] if seconds is None else [seconds])
+
+
+# == http.py: map_error, the one mapping into the SpaceError family ===========================
+
+BASE9 = "http://127.0.0.1:9"
+
+
+def far_from_the_deadline():
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    return SpaceHTTP(BASE9, timeout=600, stall_timeout=7)
+
+
+def test_a_space_error_gets_the_space_s_url_when_it_has_none():
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+
+    space = far_from_the_deadline()
+    error = SpaceProtocolError("from a parser")
+    assert space.map_error(error) is error and error.url == BASE9
+    error = SpaceProtocolError("from elsewhere", url="http://127.0.0.1:8")
+    assert space.map_error(error) is error and error.url == "http://127.0.0.1:8"
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), SystemExit(1), GeneratorExit()])
+def test_what_is_not_an_exception_passes_unchanged(error):
+    assert far_from_the_deadline().map_error(error) is error
+
+
+@pytest.mark.parametrize(
+    "error, stream, kind, message",
+    [
+        (TimeoutError(), False, "SpaceTimeoutError", f"The Space at {BASE9} did not answer in time"),
+        (TimeoutError(), True, "SpaceTimeoutError", f"The Space at {BASE9} sent nothing for 7 s"),
+        (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"), False, "SpaceProtocolError",
+         f"The Space at {BASE9} sent text that is not UTF-8"),
+        (RecursionError(), False, "SpaceProtocolError", f"The Space at {BASE9} sent data nested too deeply"),
+        (MemoryError(), False, "SpaceProtocolError", f"The Space at {BASE9} sent more than fits in memory"),
+        (KeyError("x"), False, "SpaceProtocolError", f"The Space at {BASE9} sent data this client cannot use (KeyError)"),
+        (ValueError("x"), False, "SpaceProtocolError",
+         f"The Space at {BASE9} sent data this client cannot use (ValueError)"),
+        (RuntimeError("x"), False, "SpaceError", f"The call to the Space at {BASE9} failed: RuntimeError"),
+    ],
+)
+def test_map_error_word_for_word(error, stream, kind, message):
+    space = far_from_the_deadline()
+    mapped = space.map_error(error, stream) if stream else space.map_error(error)
+    assert type(mapped).__name__ == kind and str(mapped) == message and mapped.url == BASE9
+
+
+def test_a_json_error_is_data_this_client_cannot_use():
+    import json
+
+    try:
+        json.loads("{")
+    except json.JSONDecodeError as error:
+        mapped = far_from_the_deadline().map_error(error)
+    assert str(mapped) == f"The Space at {BASE9} sent data this client cannot use (JSONDecodeError)"
+
+
+def test_a_connection_error_is_mapped_by_connection_error():
+    import aiohttp
+
+    mapped = far_from_the_deadline().map_error(aiohttp.ClientPayloadError("cut short"))
+    assert type(mapped).__name__ == "SpaceConnectionError" and mapped.url == BASE9
+    assert str(mapped) == f"Cannot reach the Space at {BASE9}: ClientPayloadError: cut short"
