@@ -835,3 +835,65 @@ def test_a_connection_error_is_mapped_by_connection_error():
     mapped = far_from_the_deadline().map_error(aiohttp.ClientPayloadError("cut short"))
     assert type(mapped).__name__ == "SpaceConnectionError" and mapped.url == BASE9
     assert str(mapped) == f"Cannot reach the Space at {BASE9}: ClientPayloadError: cut short"
+
+
+# == http.py: requests, their connections and what is drained ================================
+
+
+async def test_a_request_needs_an_open_space_http_and_the_space_s_origin(fault):
+    from g4f_qwen_spaces.space.errors import SpaceProtocolError
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    space = SpaceHTTP(fault.url)
+    with pytest.raises(RuntimeError) as caught:
+        space.request("GET", f"{fault.url}/config")
+    assert str(caught.value) == "SpaceHTTP is not open"
+    async with space:
+        with pytest.raises(SpaceProtocolError) as refused:
+            space.request("GET", "http://127.0.0.2:1/config")
+        assert str(refused.value) == f"Refusing a request outside the Space's origin ({fault.url})"
+    assert fault.requests == []
+
+
+async def test_plain_requests_reuse_one_connection_and_ask_for_our_encodings_only(fault):
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    async with SpaceHTTP(fault.url) as space:
+        for _ in range(3):
+            async with space.request("GET", f"{fault.url}/config", headers={"X-Test": "1"}) as response:
+                assert response.status == 200
+                await response.read()
+    assert fault.paths() == ["/config"] * 3 and fault.connections() == 1
+    headers = fault.requests[0].headers
+    assert headers["accept-encoding"] == "gzip, deflate" and headers["x-test"] == "1"
+    assert [name for name in headers if "encoding" in name] == ["accept-encoding"]
+
+
+class FakeContent:
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = list(chunks)
+
+    def at_eof(self) -> bool:
+        return not self.chunks
+
+    async def readany(self) -> bytes:
+        return self.chunks.pop(0)
+
+
+@pytest.mark.parametrize(
+    "chunks, limit, ended",
+    [
+        ((b"abc",), 3, True),  # exactly the limit: ended within it
+        ((b"abc",), 2, False),
+        ((b"ab", b"cd"), 4, True),
+        ((b"ab", b"cd"), 3, False),  # counted across reads
+        ((), 0, True),
+    ],
+)
+async def test_a_drain_ends_within_its_limit_or_not(chunks, limit, ended):
+    from g4f_qwen_spaces.space.http import _read_to_end
+
+    content = FakeContent(*chunks)
+    assert await _read_to_end(content, limit) is ended
+    if ended:
+        assert content.chunks == []
