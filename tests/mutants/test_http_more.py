@@ -897,3 +897,18 @@ async def test_a_drain_ends_within_its_limit_or_not(chunks, limit, ended):
     assert await _read_to_end(content, limit) is ended
     if ended:
         assert content.chunks == []
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+async def test_an_error_body_past_its_8_kib_is_read_for_its_head(qvq_at, encoding):
+    import gzip
+
+    from tests.faultserver import run
+
+    body = b"e" * 20000
+    headers = {"Content-Encoding": "gzip"} if encoding else None
+    qvq_at.route("GET", "/config", respond(500, gzip.compress(body) if encoding else body,
+                                           content_type="text/plain", headers=headers))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} answered 500: " + "e" * 159 + "…"
