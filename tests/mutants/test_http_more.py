@@ -912,3 +912,19 @@ async def test_an_error_body_past_its_8_kib_is_read_for_its_head(qvq_at, encodin
     outcome = await run()
     error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
     assert str(error) == f"The Space at {qvq_at.url} answered 500: " + "e" * 159 + "…"
+
+
+@pytest.mark.parametrize(
+    "body, headers, shown",
+    [
+        (b"bad \xff byte", None, "bad \ufffd byte"),  # not UTF-8: replaced, not refused
+        (b"not gzip at all", {"Content-Encoding": "gzip"}, "(empty)"),  # unreadable: no body
+    ],
+)
+async def test_an_error_body_is_read_as_far_as_it_can_be(qvq_at, body, headers, shown):
+    from tests.faultserver import run
+
+    qvq_at.route("GET", "/config", respond(500, body, content_type="text/plain", headers=headers))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
+    assert str(error) == f"The Space at {qvq_at.url} answered 500: {shown}"
