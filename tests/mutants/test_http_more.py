@@ -928,3 +928,16 @@ async def test_an_error_body_is_read_as_far_as_it_can_be(qvq_at, body, headers, 
     outcome = await run()
     error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
     assert str(error) == f"The Space at {qvq_at.url} answered 500: {shown}"
+
+
+async def test_a_json_answer_with_a_byte_that_is_not_utf8_is_read_with_it_replaced(qvq_at):
+    import json
+
+    from tests.faultserver import CONFIG, run
+
+    config = dict(CONFIG, title="caf\x00")
+    data = json.dumps(config).encode().replace(b"\\u0000", b"\xff")
+    assert b"\xff" in data
+    qvq_at.route("GET", "/config", respond(200, data, content_type="application/json"))
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world"
