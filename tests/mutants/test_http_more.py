@@ -495,7 +495,7 @@ def test_a_space_http_s_defaults(monkeypatch):
     assert space.limits is DEFAULT_LIMITS and space.url_hint == "" and space.proxy is None
     assert space.on_hf_space is False and repr(space) == "SpaceHTTP('http://127.0.0.1:9', token=none)"
     with pytest.raises(RuntimeError) as caught:
-        space.session
+        _ = space.session
     assert str(caught.value) == "SpaceHTTP is not open"
 
 
@@ -807,7 +807,8 @@ def test_what_is_not_an_exception_passes_unchanged(error):
          f"The Space at {BASE9} sent text that is not UTF-8"),
         (RecursionError(), False, "SpaceProtocolError", f"The Space at {BASE9} sent data nested too deeply"),
         (MemoryError(), False, "SpaceProtocolError", f"The Space at {BASE9} sent more than fits in memory"),
-        (KeyError("x"), False, "SpaceProtocolError", f"The Space at {BASE9} sent data this client cannot use (KeyError)"),
+        (KeyError("x"), False, "SpaceProtocolError",
+         f"The Space at {BASE9} sent data this client cannot use (KeyError)"),
         (ValueError("x"), False, "SpaceProtocolError",
          f"The Space at {BASE9} sent data this client cannot use (ValueError)"),
         (RuntimeError("x"), False, "SpaceError", f"The call to the Space at {BASE9} failed: RuntimeError"),
