@@ -942,3 +942,28 @@ async def test_a_json_answer_with_a_byte_that_is_not_utf8_is_read_with_it_replac
     qvq_at.route("GET", "/config", respond(200, data, content_type="application/json"))
     outcome = await run()
     assert outcome.error is None and outcome.text == "Hello world"
+
+
+async def test_a_gzip_config_is_read(qvq_at):
+    import gzip
+    import json
+
+    from tests.faultserver import CONFIG, run
+
+    qvq_at.route("GET", "/config", respond(200, gzip.compress(json.dumps(CONFIG).encode()),
+                                           content_type="application/json", headers={"Content-Encoding": "gzip"}))
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world"
+
+
+async def test_a_json_answer_past_its_limit_names_the_space_and_the_answer(qvq_at):
+    from g4f_qwen_spaces.space.errors import SpaceLimitError
+    from tests.faultserver import PREFIX, run
+
+    qvq_at.route("POST", f"{PREFIX}/queue/join", respond(200, b'{"event_id": "' + b"x" * (1024 * 1024) + b'"}',
+                                                         content_type="application/json"))
+    outcome = await run()
+    error = outcome.error
+    assert isinstance(error, SpaceLimitError)
+    assert str(error) == f"The Space at {qvq_at.url} sent more than the 1 MiB allowed for the queue join"
+    assert error.url == qvq_at.url
