@@ -6,15 +6,22 @@ tests/mutants/score.py and the README's Development section.
 """
 from __future__ import annotations
 
-import logging
-
 import pytest
 
 from g4f_qwen_spaces.space import copies as copies_module
 from g4f_qwen_spaces.space import errors as e
 from g4f_qwen_spaces.space import text as text_module
 from g4f_qwen_spaces.space.config import SpaceConfig
-from g4f_qwen_spaces.space.copies import CoolDown, Plan, Skipped, combine, cooldown_seconds, moves_on, parse_urls, reason
+from g4f_qwen_spaces.space.copies import (
+    CoolDown,
+    Plan,
+    Skipped,
+    combine,
+    cooldown_seconds,
+    moves_on,
+    parse_urls,
+    reason,
+)
 from g4f_qwen_spaces.space.diff import Rope
 from g4f_qwen_spaces.space.errors import SpaceChangedError, SpaceInputError, SpaceProtocolError
 from g4f_qwen_spaces.space.redact import check_header_value, redact, register_secret, release_secret
@@ -69,7 +76,8 @@ def test_a_changed_app_reason_joins_the_differences_and_is_cut_to_160_characters
     [
         ("http://127.0.0.1:1,,http://127.0.0.1:2",
          "The Space URL list has an empty entry (item 2 of 3); separate URLs with single commas"),
-        (",http://127.0.0.1:1", "The Space URL list has an empty entry (item 1 of 2); separate URLs with single commas"),
+        (",http://127.0.0.1:1",
+         "The Space URL list has an empty entry (item 1 of 2); separate URLs with single commas"),
         ("http://127.0.0.1:1\n", "The Space URL list contains control characters (such as a line break); refused"),
         ("http://127.0.0.1:1, ftp://a", "'ftp://a' is not an http(s) URL with a host"),
         (",".join(f"http://127.0.0.1:{port}" for port in range(1, 18)),
