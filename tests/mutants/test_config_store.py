@@ -6,12 +6,18 @@ tests/mutants/score.py and the README's Development section.
 """
 from __future__ import annotations
 
+import json
+import logging
+import os
+from types import SimpleNamespace
+
 import pytest
 
 from g4f_qwen_spaces.space import copies as copies_module
 from g4f_qwen_spaces.space import errors as e
+from g4f_qwen_spaces.space import store as store_module
 from g4f_qwen_spaces.space import text as text_module
-from g4f_qwen_spaces.space.config import SpaceConfig
+from g4f_qwen_spaces.space.config import Component, SpaceConfig
 from g4f_qwen_spaces.space.copies import (
     CoolDown,
     Plan,
@@ -25,6 +31,7 @@ from g4f_qwen_spaces.space.copies import (
 from g4f_qwen_spaces.space.diff import Rope
 from g4f_qwen_spaces.space.errors import SpaceChangedError, SpaceInputError, SpaceProtocolError
 from g4f_qwen_spaces.space.redact import check_header_value, redact, register_secret, release_secret
+from g4f_qwen_spaces.space.store import FORMAT, MAX_FILE_BYTES, ConfigStore, file_name
 from g4f_qwen_spaces.space.text import TextTracker
 
 URL = "http://127.0.0.1:9"
@@ -255,3 +262,134 @@ def test_a_followed_rope_is_read_by_its_new_parts_only(monkeypatch):
     rope.append("d")
     assert tracker.update(rope) == "cd"
     assert len(reads) == 1
+
+
+# -- store.py ---------------------------------------------------------------------------
+
+NOW = 1_700_000_000.5
+
+
+def small(url: str = URL, value: str = "hi") -> SpaceConfig:
+    return SpaceConfig.parse(url, {
+        "components": [{"id": 1, "type": "textbox", "props": {"value": value}}],
+        "dependencies": [],
+        "protocol": "sse_v3",
+    })
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    monkeypatch.setattr(store_module, "time", SimpleNamespace(time=lambda: NOW))
+
+
+def expected_file(config: SpaceConfig) -> bytes:
+    document = {"format": FORMAT, "url": config.base_url, "saved": NOW, "config": config.to_raw()}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_a_saved_file_is_compact_utf_8_json(tmp_path, frozen):
+    store = ConfigStore(tmp_path)
+    config = small(value="café ☕")
+    assert store.save(config) is True
+    data = store.path(URL).read_bytes()
+    assert data == expected_file(config)
+    assert data.startswith(b'{"format":"g4f-qwen-spaces/config/1","url":"http://127.0.0.1:9","saved":')
+    assert "café ☕".encode() in data
+    assert store.load(URL) == config
+
+
+def test_a_config_of_exactly_4_mib_is_saved_and_one_byte_more_is_not(tmp_path, frozen, caplog):
+    bare = len(expected_file(small(value="")))
+    exact = small(value="x" * (MAX_FILE_BYTES - bare))
+    assert len(expected_file(exact)) == MAX_FILE_BYTES
+    store = ConfigStore(tmp_path)
+    assert store.save(exact) is True and store.path(URL).stat().st_size == MAX_FILE_BYTES
+    over = small("http://127.0.0.1:10", value="x" * (MAX_FILE_BYTES - bare))  # one character more in the URL
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert store.save(over) is False
+    assert caplog.messages == [f"Not caching the config of http://127.0.0.1:10: {MAX_FILE_BYTES + 1} bytes"]
+    assert not store.path("http://127.0.0.1:10").exists()
+
+
+def test_a_config_that_is_not_json_is_not_cached_and_says_why(tmp_path, caplog):
+    odd = SpaceConfig(**{**small().__dict__, "components": {1: Component(1, "textbox", {"value": {1, 2}})}})
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert ConfigStore(tmp_path / "s").save(odd) is False
+    assert caplog.messages == [
+        f"Not caching the config of {URL}: TypeError('Object of type set is not JSON serializable')"]
+
+
+def test_a_save_creates_every_missing_folder(tmp_path):
+    store = ConfigStore(tmp_path / "a" / "b" / "c")
+    assert store.save(small()) is True and store.load(URL) == small()
+    assert oct((tmp_path / "a" / "b" / "c").stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_save_writes_a_hidden_temporary_file_beside_the_target(tmp_path, monkeypatch):
+    store = ConfigStore(tmp_path)
+    seen = []
+    real = os.fsync
+
+    def fsync(fd):
+        seen.extend(os.listdir(tmp_path))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    assert store.save(small()) is True
+    assert len(seen) == 1, seen
+    assert seen[0].startswith(".tmp-") and seen[0].endswith(".json") and len(seen[0]) == len(".tmp-12345678.json")
+    assert os.listdir(tmp_path) == [file_name(URL)]
+
+
+def test_a_folder_that_cannot_be_made_is_logged(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert ConfigStore(blocker / "sub").save(small()) is False
+    assert len(caplog.messages) == 1
+    assert caplog.messages[0].startswith(f"Cannot write to {blocker / 'sub'}: NotADirectoryError(")
+
+
+def test_a_target_that_cannot_be_replaced_leaves_no_temporary_file(tmp_path, caplog):
+    store = ConfigStore(tmp_path)
+    store.path(URL).mkdir()
+    (store.path(URL) / "x").write_text("")  # a non-empty folder where the file goes
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert store.save(small()) is False
+    assert os.listdir(tmp_path) == [file_name(URL)]
+    assert len(caplog.messages) == 1
+    assert caplog.messages[0].startswith(f"Cannot write the config of {URL}: IsADirectoryError(")
+
+
+def test_a_cached_file_ignored_is_logged_with_why(tmp_path, caplog):
+    store = ConfigStore(tmp_path)
+    store.path(URL).write_text(json.dumps({"format": "someone-else/1"}))
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert store.load(URL) is None
+    assert caplog.messages == [f"Ignoring the cached config of {URL}: not a file of ours"]
+
+
+def test_a_cached_file_over_4_mib_is_logged_unread(tmp_path, caplog):
+    store = ConfigStore(tmp_path)
+    store.path(URL).write_bytes(b" " * (MAX_FILE_BYTES + 1))
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert store.load(URL) is None
+    assert caplog.messages == [f"Ignoring {store.path(URL)}: over {MAX_FILE_BYTES} bytes"]
+
+
+def test_a_cached_file_is_opened_without_following_links_nor_leaking_to_children(tmp_path, monkeypatch):
+    store = ConfigStore(tmp_path)
+    assert store.save(small())
+    flags = []
+    real = os.open
+    monkeypatch.setattr(os, "open", lambda path, flag, *rest: flags.append(flag) or real(path, flag, *rest))
+    assert store.load(URL) == small()
+    assert flags == [os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC]
+
+
+def test_a_cached_file_is_read_where_the_os_lacks_nofollow_and_cloexec(tmp_path, monkeypatch):
+    store = ConfigStore(tmp_path)
+    assert store.save(small())
+    monkeypatch.delattr(os, "O_NOFOLLOW")
+    monkeypatch.delattr(os, "O_CLOEXEC")
+    assert store.load(URL) == small()
