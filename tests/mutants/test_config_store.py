@@ -377,6 +377,20 @@ def test_a_cached_file_over_4_mib_is_logged_unread(tmp_path, caplog):
     assert caplog.messages == [f"Ignoring {store.path(URL)}: over {MAX_FILE_BYTES} bytes"]
 
 
+def test_a_folder_where_a_cached_file_goes_is_ignored_logged_and_closed(tmp_path, caplog, monkeypatch):
+    store = ConfigStore(tmp_path)
+    store.path(URL).mkdir()  # os.open opens a folder; reading it as a file fails
+    opened = []
+    real = os.open
+    monkeypatch.setattr(os, "open", lambda *args: opened.append(real(*args)) or opened[-1])
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert store.load(URL) is None
+    with pytest.raises(OSError):
+        os.fstat(opened[0])  # not left open
+    assert len(caplog.messages) == 1
+    assert caplog.messages[0].startswith(f"Cannot read {store.path(URL)}: IsADirectoryError(")
+
+
 def test_a_cached_file_is_opened_without_following_links_nor_leaking_to_children(tmp_path, monkeypatch):
     store = ConfigStore(tmp_path)
     assert store.save(small())
