@@ -391,6 +391,30 @@ def test_a_folder_where_a_cached_file_goes_is_ignored_logged_and_closed(tmp_path
     assert caplog.messages[0].startswith(f"Cannot read {store.path(URL)}: IsADirectoryError(")
 
 
+def test_a_cached_file_whose_read_fails_is_ignored_and_logged(tmp_path, caplog, monkeypatch):
+    store = ConfigStore(tmp_path)
+    assert store.save(small())
+    real = os.fdopen
+
+    class Broken:
+        def __init__(self, file):
+            self.file = file
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.file.close()
+
+        def read(self, size):
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Broken(real(fd, mode)))
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert store.load(URL) is None
+    assert caplog.messages == [f"Cannot read {store.path(URL)}: OSError(5, 'Input/output error')"]
+
+
 def test_a_cached_file_is_opened_without_following_links_nor_leaking_to_children(tmp_path, monkeypatch):
     store = ConfigStore(tmp_path)
     assert store.save(small())
