@@ -17,7 +17,7 @@ from g4f_qwen_spaces.space import copies as copies_module
 from g4f_qwen_spaces.space import errors as e
 from g4f_qwen_spaces.space import store as store_module
 from g4f_qwen_spaces.space import text as text_module
-from g4f_qwen_spaces.space.config import Component, SpaceConfig
+from g4f_qwen_spaces.space.config import Component, ConfigCache, SpaceConfig
 from g4f_qwen_spaces.space.copies import (
     CoolDown,
     Plan,
@@ -64,6 +64,122 @@ def test_the_names_found_are_cut_to_200_characters():
     with pytest.raises(SpaceProtocolError) as caught:
         config_with(name[:200]).endpoint("predict")
     assert str(caught.value).endswith(f"(api_names found: {'a' * 200})")
+
+
+def parse(**fields) -> SpaceConfig:
+    raw = {"components": [], "dependencies": [], "protocol": "sse_v3"}
+    raw.update(fields)
+    return SpaceConfig.parse(URL, raw)
+
+
+def malformed(where: str, shown: str) -> str:
+    return f"The Space at {URL} sent a config whose {where} is malformed: {shown}"
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"components": [{"id": 1}, 5]}, malformed("components", "5")),
+        ({"components": [{"id": "1", "type": "textbox"}]}, malformed("components", "{'id': '1', 'type': 'textbox'}")),
+        ({"components": [{"id": 1, "type": 5}]}, malformed("components", "{'id': 1, 'type': 5}")),
+        ({"components": [{"id": 1, "props": [1]}]}, malformed("components", "{'id': 1, 'props': [1]}")),
+        ({"components": "x"}, malformed("components", "'x'")),
+        ({"dependencies": {"a": 1}}, malformed("dependencies", "{'a': 1}")),
+        ({"dependencies": [{}, 3, "x"]}, malformed("dependencies", "3")),
+        ({"version": 5}, malformed("version", "5")),
+        ({"protocol": ["sse"]}, malformed("protocol", "['sse']")),
+        ({"api_prefix": 7}, malformed("api_prefix", "7")),
+        ({"api_prefix": "/a/../b/"}, malformed("api_prefix (not a plain path)", "'/a/../b'")),
+        ({"api_prefix": "/.hidden"}, malformed("api_prefix (not a plain path)", "'/.hidden'")),
+    ],
+)
+def test_a_malformed_config_shows_the_bad_value(fields, message):
+    with pytest.raises(SpaceProtocolError) as caught:
+        parse(**fields)
+    assert str(caught.value) == message and caught.value.url == URL
+
+
+@pytest.mark.parametrize(
+    "dependency, message",
+    [
+        ({"api_name": "e", "inputs": [1, "2"]}, malformed("the e endpoint's inputs", "[1, '2']")),
+        ({"api_name": "e", "inputs": "12"}, malformed("the e endpoint's inputs", "'12'")),
+        ({"api_name": "e", "outputs": [None, 1]}, malformed("the e endpoint's outputs", "[None, 1]")),
+        ({"api_name": "e", "types": ["generator"]}, malformed("the e endpoint's types", "['generator']")),
+    ],
+)
+def test_a_malformed_endpoint_shows_the_bad_value(dependency, message):
+    config = parse(dependencies=[dependency])
+    with pytest.raises(SpaceProtocolError) as caught:
+        config.endpoint("e")
+    assert str(caught.value) == message and caught.value.url == URL
+
+
+def test_a_component_without_a_type_has_the_empty_type():
+    config = parse(components=[{"id": 4}])
+    assert config.components == {4: Component(4, "", {})}
+
+
+def test_a_negative_max_file_size_means_none():
+    assert parse(max_file_size=-5).max_file_size is None
+    assert parse(max_file_size=2).max_file_size == 2
+
+
+@pytest.mark.parametrize("prefix, kept", [("/X", "/X"), ("/aX/", "/aX"), ("/gradio_api//", "/gradio_api")])
+def test_an_api_prefix_loses_only_its_trailing_slashes(prefix, kept):
+    assert parse(api_prefix=prefix).api_prefix == kept
+
+
+def test_an_endpoint_named_with_leading_capital_x_is_found():
+    config = parse(dependencies=[{"api_name": "/X/a"}, {"api_name": "Xb"}])
+    assert config.endpoint("X/a").api_name == "X/a" and config.endpoint("/X/a").fn_index == 0
+    assert config.endpoint("/Xb").api_name == "Xb" and config.endpoint("Xb").fn_index == 1
+    assert config.find("b") is None and config.find("a") is None
+
+
+def test_targets_that_are_not_a_list_of_lists_fall_back_to_the_trigger_field():
+    config = parse(dependencies=[
+        {"api_name": "a", "targets": ["x"], "trigger": 9},
+        {"api_name": "b", "targets": [[7]], "trigger": 9},
+        {"api_name": "c", "targets": "xy", "trigger": 3},
+    ])
+    assert [config.endpoint(n).trigger_id for n in "abc"] == [9, 7, 3]
+
+
+# -- config.py: the process cache and its disk stores ---------------------------------
+
+
+class FakeStore:
+    def __init__(self, root: str, calls: list):
+        self.root = root
+        self.calls = calls
+
+    def drop(self, url):
+        self.calls.append((self.root, "drop", url))
+
+    def clear(self):
+        self.calls.append((self.root, "clear"))
+
+
+def test_invalidating_one_url_forgets_only_it_in_memory_and_in_every_store():
+    calls = []
+    cache = ConfigCache()
+    cache.attach(FakeStore("/a", calls))
+    cache.attach(FakeStore("/b", calls))
+    cache.attach(FakeStore("/a", calls))  # the same folder again: kept once
+    other = "http://127.0.0.1:10"
+    cache.put(small())
+    cache.put(small(other))
+    cache.invalidate(URL)
+    assert cache.get(URL) is None and cache.get(other) == small(other)
+    assert calls == [("/a", "drop", URL), ("/b", "drop", URL)]
+    calls.clear()
+    cache.invalidate("http://127.0.0.1:11")  # not cached: no error, the stores still asked
+    assert calls == [("/a", "drop", "http://127.0.0.1:11"), ("/b", "drop", "http://127.0.0.1:11")]
+    calls.clear()
+    cache.invalidate()
+    assert cache.get(other) is None
+    assert calls == [("/a", "clear"), ("/b", "clear")]
 
 
 # -- copies.py --------------------------------------------------------------------------
