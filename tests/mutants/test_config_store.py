@@ -213,6 +213,15 @@ def test_a_url_list_without_a_name_is_called_the_space_url_list(raw, message):
     assert str(caught.value) == message
 
 
+def test_a_url_list_of_16_without_a_name_keeps_order_and_drops_duplicates():
+    urls = [f"http://127.0.0.1:{port}" for port in range(1, 17)]
+    assert parse_urls(",".join(u + "/" for u in urls) + ", http://127.0.0.1:1") == tuple(urls)
+
+
+def test_one_failure_alone_is_returned_as_it_is():
+    assert combine([("http://a", GONE)]) is GONE
+
+
 def test_an_empty_cooldown_argument_falls_back_to_the_variable_then_60_s(monkeypatch):
     monkeypatch.delenv("G4F_QWEN_SPACES_COOLDOWN", raising=False)
     assert cooldown_seconds("") == 60.0
