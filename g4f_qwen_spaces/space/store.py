@@ -102,7 +102,13 @@ class ConfigStore:
             fd = os.open(path, flags)
         except OSError:  # absent (the usual case), a symlink, unreadable
             return None
-        with os.fdopen(fd, "rb") as file:
+        try:
+            file = os.fdopen(fd, "rb")  # refuses a folder (which os.open opens) without closing fd
+        except OSError as error:
+            os.close(fd)
+            log.debug("Cannot read %s: %r", path, error)
+            return None
+        with file:
             try:
                 data = file.read(MAX_FILE_BYTES + 1)
             except OSError as error:
