@@ -1,0 +1,125 @@
+"""Tests written against mutants of ``space/queue.py`` and ``space/client.py`` that the other tests let live.
+
+A failed job's message with a Gradio 5 title (where the message is cut), a
+job's ``ready_by`` when its time has already run out, and an HTML page on the
+event stream that is not valid UTF-8. See tests/mutants/test_space.py for why
+they live here.
+"""
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+from g4f.errors import ResponseStatusError
+
+from g4f_qwen_spaces.space import SpaceStatusError
+from g4f_qwen_spaces.space import client as client_module
+from g4f_qwen_spaces.space.client import Job
+from g4f_qwen_spaces.space.errors import SpaceAppError
+from g4f_qwen_spaces.space.queue import QueueStatus, app_error
+from tests.faultserver import check_error, run
+
+URL = "http://127.0.0.1:9"
+
+
+# -- queue.py: a failed job's title and message ------------------------------------------
+
+
+def test_a_title_is_read_from_its_first_400_characters():
+    """Leading blanks count: of 399 spaces and "Overloaded" only the "O" is within the 400."""
+    error = app_error({"error": "msg", "title": " " * 399 + "Overloaded"}, 5, URL)
+    assert type(error) is SpaceAppError
+    assert str(error) == "O: msg"
+    assert error.url == URL
+
+
+def test_a_message_after_a_title_keeps_up_to_300_characters():
+    error = app_error({"error": "a" * 250, "title": "Bad input"}, 5, URL)
+    assert type(error) is SpaceAppError
+    assert str(error) == "Bad input: " + "a" * 250
+
+
+def test_a_message_after_a_title_is_cut_at_299_characters_and_an_ellipsis():
+    """The excerpt is taken twice (the message, then title and message): an entity escaped twice
+    is unescaped once each time, so the second pass shows where the first one cut."""
+    error = app_error({"error": "x" + "&amp;amp;" * 100, "title": "T"}, 5, URL)
+    # The first cut: "x", 59 "&amp;" and "&am" (299 characters), then "…".
+    assert str(error) == "T: x" + "&" * 59 + "&am…"
+
+
+@pytest.mark.parametrize(
+    "message, shown",
+    [
+        # Lowercased as Python does, a final sigma is "ς" and a sigma before a letter "σ"; the
+        # apostrophes between (case-ignorable) make the 300th character decide which.
+        ("aΣ" + "'" * 197 + "b" * 200, "aΣ: aΣ" + "'" * 197 + "b" * 96 + "…"),
+        ("aΣ" + "'" * 297 + "b" * 10, "aΣ" + "'" * 297 + "…"),
+    ],
+)
+def test_whether_a_message_starts_with_its_title_is_judged_on_its_first_300_characters(message, shown):
+    error = app_error({"error": message, "title": "aΣ"}, 5, URL)
+    assert type(error) is SpaceAppError
+    assert str(error) == shown
+
+
+# -- client.py: Job.ready_by ---------------------------------------------------------------
+
+
+class Batches:
+    """A stand-in for the event stream: batches ready at once, without I/O."""
+
+    head = b""
+
+    def __init__(self, *batches: list[bytes]) -> None:
+        self.batches = list(batches)
+
+    def __aiter__(self) -> Batches:
+        return self
+
+    async def __anext__(self) -> list[bytes]:
+        if not self.batches:
+            raise StopAsyncIteration
+        return self.batches.pop(0)
+
+
+def job_with_a_status_ready() -> Job:
+    job = Job(SimpleNamespace(base_url=URL), SimpleNamespace(major=5), None, "e1")
+    job._batches = Batches([b'{"msg": "estimation", "event_id": "e1", "rank": 2, "queue_size": 3}'])
+    return job
+
+
+async def test_ready_by_a_time_already_past_does_not_wait_even_a_loop_turn():
+    """The read is left to a task of its own, not given a turn: False, and the next
+    ``__anext__`` takes the update up."""
+    job = job_with_a_status_ready()
+    assert await job.ready_by(time.monotonic() - 1.0) is False
+    assert job._reading is not None and not job._reading.done()
+    assert await job.__anext__() == QueueStatus(rank=2, queue_size=3)
+    assert job._reading is None
+
+
+async def test_ready_by_the_time_exactly_now_does_not_wait(monkeypatch):
+    monkeypatch.setattr(client_module, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+    job = job_with_a_status_ready()
+    assert await job.ready_by(1000.0) is False
+    assert await job.__anext__() == QueueStatus(rank=2, queue_size=3)
+
+
+async def test_ready_by_a_time_to_come_waits_for_the_update():
+    job = job_with_a_status_ready()
+    assert await job.ready_by(time.monotonic() + 30.0) is True
+    assert job._reading is None
+    assert await job.__anext__() == QueueStatus(rank=2, queue_size=3)
+
+
+# -- client.py: a stream closed early --------------------------------------------------------
+
+
+async def test_an_html_page_on_the_stream_that_is_not_utf8_is_still_a_page(qvq_at):
+    """The stream's first bytes are decoded with replacement: a stray byte does not hide the page."""
+    qvq_at.script = [b"<html><body>\xff\xfe Something went wrong</body></html>"]
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
+    assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
+    assert error.status == 200
