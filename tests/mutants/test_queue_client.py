@@ -17,7 +17,7 @@ from g4f_qwen_spaces.space import SpaceStatusError
 from g4f_qwen_spaces.space import client as client_module
 from g4f_qwen_spaces.space.client import Job
 from g4f_qwen_spaces.space.errors import SpaceAppError
-from g4f_qwen_spaces.space.queue import QueueStatus, app_error
+from g4f_qwen_spaces.space.queue import EventState, QueueStatus, app_error
 from tests.faultserver import check_error, run
 
 URL = "http://127.0.0.1:9"
@@ -61,6 +61,38 @@ def test_whether_a_message_starts_with_its_title_is_judged_on_its_first_300_char
     error = app_error({"error": message, "title": "aΣ"}, 5, URL)
     assert type(error) is SpaceAppError
     assert str(error) == shown
+
+
+# -- queue.py: counts and seconds from the Space ------------------------------------------
+
+
+def estimation(**fields) -> QueueStatus:
+    [status] = EventState("e1", major=5).feed([{"msg": "estimation", "event_id": "e1", **fields}])
+    return status
+
+
+@pytest.mark.parametrize(
+    "value, kept",
+    [(0, 0), (1, 1), (90, 90), (10**9 - 1, 10**9 - 1), (10**9, None), (-1, None), (True, None),
+     (False, None), (2.0, None), ("3", None), (None, None)],
+)
+def test_a_rank_is_an_int_from_0_to_below_a_billion(value, kept):
+    status = estimation(rank=value, queue_size=value)
+    assert status == QueueStatus(rank=kept, queue_size=kept)
+    assert type(status.rank) is (int if kept is not None else type(None))
+
+
+@pytest.mark.parametrize(
+    "value, kept",
+    [(0, 0.0), (0.5, 0.5), (1, 1.0), (3.2e7 - 1, 3.2e7 - 1), (3.2e7 - 0.5, 3.2e7 - 0.5), (3.2e7, None),
+     (32000000.5, None), (-0.5, None), (True, None), (False, None), ("2", None), (None, None),
+     (float("inf"), None)],
+)
+def test_an_eta_is_seconds_from_0_to_below_a_year(value, kept):
+    assert estimation(rank_eta=value) == QueueStatus(eta=kept)
+    [started] = EventState("e1", major=5).feed([{"msg": "process_starts", "event_id": "e1", "eta": value}])
+    assert started == QueueStatus(eta=kept, started=True)
+    assert type(started.eta) is (float if kept is not None else type(None))
 
 
 # -- client.py: Job.ready_by ---------------------------------------------------------------
