@@ -145,6 +145,51 @@ async def test_ready_by_a_time_to_come_waits_for_the_update():
     assert await job.__anext__() == QueueStatus(rank=2, queue_size=3)
 
 
+# -- client.py: a job's start and a job that could not be opened ---------------------------
+
+
+class Unopened:
+    """A client whose event stream cannot be requested (its session closed after the join)."""
+
+    base_url = URL
+    session_hash = "s1"
+
+    def __init__(self) -> None:
+        self.cancelled: list[tuple] = []
+
+    def request(self, *args, **kwargs):
+        raise RuntimeError("SpaceHTTP is not open")
+
+    def map_error(self, error, stream=False):
+        return error
+
+    async def cancel(self, config, endpoint, event_id) -> None:
+        self.cancelled.append((config, endpoint, event_id))
+
+
+def test_a_new_job_is_neither_finished_nor_completed_and_follows_its_event():
+    job = Job(SimpleNamespace(base_url=URL), SimpleNamespace(major=4), None, "e1")
+    assert job.finished is False and job.completed is False
+    assert (job.state.event_id, job.state.major, job.state.base_url, job.state.url) == ("e1", 4, URL, URL)
+
+
+async def test_a_job_whose_stream_could_not_be_requested_is_only_cancelled_when_closed():
+    """As submit() does when open() fails: aclose() asks the Space to cancel the job and,
+    with no stream and no read to drop, raises nothing of its own."""
+    client = Unopened()
+    config, endpoint = SimpleNamespace(major=5, url=lambda path: URL + path), SimpleNamespace(fn_index=3)
+    job = Job(client, config, endpoint, "e1")
+    with pytest.raises(RuntimeError, match=r"^SpaceHTTP is not open$"):
+        await job.open()
+    with pytest.raises(RuntimeError, match=r"^Job\.open\(\) was not awaited$"):
+        await job.__anext__()
+    await job.aclose()
+    assert client.cancelled == [(config, endpoint, "e1")]
+    assert job.finished is True and job.completed is False
+    with pytest.raises(StopAsyncIteration):
+        await job.__anext__()
+
+
 # -- client.py: a stream closed early --------------------------------------------------------
 
 
