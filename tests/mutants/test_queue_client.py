@@ -7,6 +7,7 @@ they live here.
 """
 from __future__ import annotations
 
+import re
 import time
 from types import SimpleNamespace
 
@@ -15,7 +16,8 @@ from g4f.errors import ResponseStatusError
 
 from g4f_qwen_spaces.space import SpaceStatusError
 from g4f_qwen_spaces.space import client as client_module
-from g4f_qwen_spaces.space.client import Job
+from g4f_qwen_spaces.space.client import Job, SpaceClient
+from g4f_qwen_spaces.space.config import ConfigCache, SpaceConfig
 from g4f_qwen_spaces.space.errors import SpaceAppError
 from g4f_qwen_spaces.space.queue import EventState, QueueStatus, app_error
 from tests.faultserver import check_error, run
@@ -93,6 +95,61 @@ def test_an_eta_is_seconds_from_0_to_below_a_year(value, kept):
     [started] = EventState("e1", major=5).feed([{"msg": "process_starts", "event_id": "e1", "eta": value}])
     assert started == QueueStatus(eta=kept, started=True)
     assert type(started.eta) is (float if kept is not None else type(None))
+
+
+# -- client.py: SpaceClient's session and config cache ---------------------------------------
+
+
+class Store:
+    """A stand-in for the disk store: what it holds, and what it was asked."""
+
+    root = "/nowhere/configs"
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.loads: list[str] = []
+        self.drops: list[str] = []
+
+    def load(self, base_url: str):
+        self.loads.append(base_url)
+        return self.config
+
+    def drop(self, base_url: str) -> None:
+        self.drops.append(base_url)
+
+    def clear(self) -> None:
+        raise AssertionError("one URL is forgotten, not all")
+
+
+def test_a_session_hash_is_12_hex_digits_of_its_own():
+    first, second = SpaceClient(URL).session_hash, SpaceClient(URL).session_hash
+    assert re.fullmatch(r"[0-9a-f]{12}", first) and re.fullmatch(r"[0-9a-f]{12}", second)
+    assert first != second
+
+
+async def test_a_config_comes_from_memory_first_then_the_store_which_memory_then_keeps():
+    config = SpaceConfig.parse(URL, {"components": [], "dependencies": [], "protocol": "sse_v3"})
+    cache, store = ConfigCache(), Store(config)
+    client = SpaceClient(URL, cache=cache, store=store)
+    assert await client.cached() is config
+    assert store.loads == [URL] and cache.get(URL) is config
+    assert await client.cached() is config
+    assert store.loads == [URL]  # memory had it: the store is not read again
+    await client.forget()
+    assert store.drops == [URL] and cache.get(URL) is None  # the store was attached to the cache
+    store.config = None
+    assert await client.cached() is None
+    assert store.loads == [URL, URL] and cache.get(URL) is None
+
+
+async def test_a_config_in_memory_is_used_without_a_store():
+    config = SpaceConfig.parse(URL, {"components": [], "dependencies": [], "protocol": "sse_v3"})
+    cache = ConfigCache()
+    cache.put(config)
+    client = SpaceClient(URL, cache=cache)
+    assert client.store is None and client.cache is cache
+    assert await client.cached() is config
+    assert await SpaceClient("http://127.0.0.1:8", cache=cache).cached() is None
 
 
 # -- client.py: Job.ready_by ---------------------------------------------------------------
