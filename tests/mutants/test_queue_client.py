@@ -257,3 +257,17 @@ async def test_an_html_page_on_the_stream_that_is_not_utf8_is_still_a_page(qvq_a
     error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=2.0)
     assert str(error) == f"The Space at {qvq_at.url} is not serving its app"
     assert error.status == 200
+
+
+# -- client.py: the event stream's request ------------------------------------------------------
+
+
+async def test_the_event_stream_is_asked_for_with_the_joins_session_and_as_an_event_stream(qvq_at):
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world"
+    [join] = qvq_at.requests_to("/queue/join")
+    [stream] = qvq_at.requests_to("/queue/data")
+    assert stream.method == "GET"
+    assert stream.query == {"session_hash": join.json()["session_hash"]}
+    assert re.fullmatch(r"[0-9a-f]{12}", stream.query["session_hash"])
+    assert stream.headers["accept"] == "text/event-stream"
