@@ -271,3 +271,43 @@ async def test_the_event_stream_is_asked_for_with_the_joins_session_and_as_an_ev
     assert stream.query == {"session_hash": join.json()["session_hash"]}
     assert re.fullmatch(r"[0-9a-f]{12}", stream.query["session_hash"])
     assert stream.headers["accept"] == "text/event-stream"
+
+
+# -- client.py: closing a job -------------------------------------------------------------------
+
+
+class Drained:
+    """A stand-in for the stream's request: how it was let go."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    async def finish(self, timeout: float) -> None:
+        self.calls.append(("finish", timeout))
+
+    def close(self) -> None:
+        self.calls.append(("close",))
+
+
+@pytest.mark.parametrize("left, drained", [(1000.0, 0.2), (0.2, 0.2), (0.125, 0.125), (0.0, 0.0), (-10.0, 0.0)])
+async def test_a_completed_jobs_stream_is_drained_for_at_most_what_is_left_of_the_deadline(monkeypatch, left,
+                                                                                             drained):
+    monkeypatch.setattr(client_module, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+    client = Unopened()
+    client.deadline = 1000.0 + left
+    job = Job(client, SimpleNamespace(major=5), SimpleNamespace(fn_index=3), "e1")
+    job._request = request = Drained()
+    job.finished = job.completed = True
+    await job.aclose()
+    assert request.calls == [("finish", drained)]
+    assert client.cancelled == [] and job._request is None
+
+
+async def test_an_unfinished_jobs_stream_is_dropped_after_the_cancel():
+    client = Unopened()
+    client.deadline = time.monotonic() + 1000.0
+    job = Job(client, SimpleNamespace(major=5), SimpleNamespace(fn_index=3), "e1")
+    job._request = request = Drained()
+    await job.aclose()
+    assert request.calls == [("close",)]
+    assert client.cancelled == [(job.config, job.endpoint, "e1")] and job.finished is True
