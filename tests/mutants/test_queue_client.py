@@ -7,10 +7,13 @@ they live here.
 """
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import time
 from types import SimpleNamespace
 
+import aiohttp
 import pytest
 from g4f.errors import ResponseStatusError
 
@@ -18,8 +21,14 @@ from g4f_qwen_spaces.space import SpaceStatusError
 from g4f_qwen_spaces.space import client as client_module
 from g4f_qwen_spaces.space.client import Job, SpaceClient
 from g4f_qwen_spaces.space.config import ConfigCache, SpaceConfig
-from g4f_qwen_spaces.space.errors import SpaceAppError
-from g4f_qwen_spaces.space.queue import EventState, QueueStatus, app_error
+from g4f_qwen_spaces.space.errors import (
+    SpaceAppError,
+    SpaceConnectionError,
+    SpaceError,
+    SpaceProtocolError,
+    SpaceTimeoutError,
+)
+from g4f_qwen_spaces.space.queue import Completed, EventState, Generating, QueueStatus, app_error
 from tests.faultserver import check_error, run
 
 URL = "http://127.0.0.1:9"
@@ -169,7 +178,10 @@ class Batches:
     async def __anext__(self) -> list[bytes]:
         if not self.batches:
             raise StopAsyncIteration
-        return self.batches.pop(0)
+        batch = self.batches.pop(0)
+        if isinstance(batch, BaseException):
+            raise batch
+        return batch
 
 
 def job_with_a_status_ready() -> Job:
@@ -311,3 +323,80 @@ async def test_an_unfinished_jobs_stream_is_dropped_after_the_cancel():
     await job.aclose()
     assert request.calls == [("close",)]
     assert client.cancelled == [(job.config, job.endpoint, "e1")] and job.finished is True
+
+
+# -- client.py: how a job's reads end it ----------------------------------------------------------
+
+
+def event(msg: str, **fields) -> bytes:
+    return json.dumps({"msg": msg, "event_id": "e1", **fields}).encode()
+
+
+def read_job(*batches) -> Job:
+    job = Job(SpaceClient(URL, timeout=60.0, stall_timeout=7.0), SimpleNamespace(major=5),
+              SimpleNamespace(fn_index=3), "e1")
+    job._batches = Batches(*batches)
+    return job
+
+
+async def test_a_completion_finishes_and_completes_the_job():
+    job = read_job([event("process_completed", output={"data": ["hi"]}, success=True)])
+    assert await job.__anext__() == Completed(["hi"])
+    assert job.finished is True and job.completed is True
+    with pytest.raises(StopAsyncIteration):
+        await job.__anext__()
+
+
+async def test_a_failure_after_output_finishes_the_job_and_comes_after_the_output():
+    job = read_job([event("process_generating", output={"data": ["par"]}, success=True),
+                    event("unexpected_error", message="boom")])
+    assert await job.__anext__() == Generating(["par"])
+    assert job.finished is True and job.completed is False
+    with pytest.raises(SpaceError) as caught:
+        await job.__anext__()
+    assert str(caught.value) == f"The Space at {URL} reported: boom" and caught.value.url == URL
+    with pytest.raises(StopAsyncIteration):
+        await job.__anext__()
+
+
+async def test_a_failure_alone_finishes_the_job():
+    job = read_job([event("unexpected_error", message="boom")])
+    with pytest.raises(SpaceError) as caught:
+        await job.__anext__()
+    assert type(caught.value) is SpaceError and str(caught.value) == f"The Space at {URL} reported: boom"
+    assert job.finished is True
+
+
+@pytest.mark.parametrize("batches", [[[event("close_stream")]], []], ids=["close_stream", "eof"])
+async def test_a_stream_closed_before_the_answer_finishes_the_job(batches):
+    job = read_job(*batches)
+    with pytest.raises(SpaceProtocolError) as caught:
+        await job.__anext__()
+    assert str(caught.value) == f"The Space at {URL} closed the stream before the answer was complete"
+    assert job.finished is True and job.completed is False
+
+
+async def test_a_gap_in_following_the_event_finishes_the_job_as_a_space_error(monkeypatch):
+    job = read_job([event("heartbeat")])
+
+    def broken(batch):
+        raise KeyError("values")
+
+    monkeypatch.setattr(job.state, "feed", broken)
+    with pytest.raises(SpaceProtocolError) as caught:
+        await job.__anext__()
+    assert str(caught.value) == f"The Space at {URL} sent data this client cannot use (KeyError)"
+    assert isinstance(caught.value.__cause__, KeyError) and job.finished is True
+
+
+async def test_a_lost_connection_finishes_the_job_and_a_stalled_read_does_not():
+    job = read_job(aiohttp.ServerDisconnectedError())
+    with pytest.raises(SpaceConnectionError) as caught:
+        await job.__anext__()
+    assert str(caught.value).startswith(f"Cannot reach the Space at {URL}: ServerDisconnectedError")
+    assert job.finished is True  # nothing to cancel: the connection is gone
+    job = read_job(asyncio.TimeoutError())
+    with pytest.raises(SpaceTimeoutError) as caught:
+        await job.__anext__()
+    assert str(caught.value) == f"The Space at {URL} sent nothing for 7 s"
+    assert job.finished is False  # the job is still on the Space: aclose() cancels it
