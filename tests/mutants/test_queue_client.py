@@ -106,6 +106,52 @@ def test_an_eta_is_seconds_from_0_to_below_a_year(value, kept):
     assert type(started.eta) is (float if kept is not None else type(None))
 
 
+# -- queue.py: one batch of messages -------------------------------------------------------------
+
+
+def generating(data) -> dict:
+    return {"msg": "process_generating", "event_id": "e1", "output": {"data": data}, "success": True}
+
+
+def test_a_new_event_state_has_no_values_no_failure_and_is_open():
+    state = EventState("e1", major=5, base_url=URL)
+    assert (state.values, state.failure, state.completed, state.closed) == (None, None, False, False)
+    assert state.completed is False and state.closed is False
+
+
+def test_a_batch_gives_its_statuses_then_one_generating_with_the_values_after_it():
+    state = EventState("e1", major=5, base_url=URL)
+    assert state.feed([generating(["a"]), {"msg": "estimation", "event_id": "e1", "rank": 0}]) == [
+        QueueStatus(rank=0), Generating(["a"])]
+    assert state.feed([{"msg": "heartbeat"}]) == []
+    assert state.feed([{"msg": "process_starts", "event_id": "e1"}]) == [QueueStatus(started=True)]
+
+
+def test_a_failure_after_a_status_keeps_the_status_and_no_earlier_values():
+    state = EventState("e1", major=5, base_url=URL)
+    state.feed([generating(["a"])])
+    updates = state.feed([{"msg": "estimation", "event_id": "e1", "rank": 1},
+                          {"msg": "unexpected_error", "event_id": "e1", "message": "boom"}])
+    assert updates == [QueueStatus(rank=1)]  # nothing generated in this batch: no values again
+    assert type(state.failure) is SpaceError and str(state.failure) == f"The Space at {URL} reported: boom"
+
+
+def test_a_failure_alone_is_raised_and_not_kept():
+    state = EventState("e1", major=5, base_url=URL)
+    state.feed([generating(["a"])])
+    with pytest.raises(SpaceError, match=r"reported: boom$"):
+        state.feed([{"msg": "unexpected_error", "event_id": "e1", "message": "boom"}])
+    assert state.failure is None
+
+
+def test_a_completion_ends_a_batch_without_a_generating_after_it():
+    state = EventState("e1", major=5, base_url=URL)
+    updates = state.feed([generating(["a"]), {"msg": "process_completed", "event_id": "e1",
+                                               "output": {"data": ["ab"]}, "success": True}])
+    assert updates == [Completed(["ab"])]
+    assert state.completed is True
+
+
 # -- client.py: SpaceClient's session and config cache ---------------------------------------
 
 
