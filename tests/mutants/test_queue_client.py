@@ -152,6 +152,55 @@ def test_a_completion_ends_a_batch_without_a_generating_after_it():
     assert state.completed is True
 
 
+# -- queue.py: a completion --------------------------------------------------------------------
+
+
+def complete(major: int = 5, **fields):
+    state = EventState("e1", major=major, base_url=URL)
+    try:
+        return state, state.feed([{"msg": "process_completed", "event_id": "e1", **fields}])
+    except SpaceError as error:
+        return state, error
+
+
+@pytest.mark.parametrize("fields", [{"success": True}, {"output": None}, {"output": {"error": None}, "success": True}])
+def test_a_completion_without_data_is_a_job_cancelled_by_the_space(fields):
+    state, error = complete(**fields)
+    assert type(error) is SpaceAppError
+    assert str(error) == f"The job was cancelled by the Space at {URL}" and error.url == URL
+    assert state.completed is True
+
+
+def test_a_completion_whose_data_is_not_a_list_is_unexpected():
+    state, error = complete(output={"data": "ab"}, success=True)
+    assert type(error) is SpaceProtocolError
+    assert str(error) == "Unexpected result from the Space: ab" and error.url == URL
+
+
+@pytest.mark.parametrize(
+    "major, fields, text",
+    [
+        (4, {"output": {"error": "'it broke'"}, "success": False}, "it broke"),
+        (5, {"output": {"error": "'it broke'"}, "success": False}, "'it broke'"),
+        (5, {"output": "it broke", "success": False},
+         f"The Space at {URL} failed without a message (the app hides its errors)"),
+        (5, {"output": {"error": "it broke", "data": ["x"]}, "success": False}, "it broke"),
+    ],
+)
+def test_a_failed_completion_carries_the_spaces_message(major, fields, text):
+    state, error = complete(major, **fields)
+    assert type(error) is SpaceAppError
+    assert str(error) == text and error.url == URL
+    assert state.completed is True
+
+
+def test_a_completion_without_success_carries_its_data():
+    data = ["a", "b"]
+    state, updates = complete(output={"data": data})
+    assert updates == [Completed(["a", "b"])] and state.values == ["a", "b"]
+    assert updates[0].values is state.values and state.values is not data and state.completed is True
+
+
 # -- client.py: SpaceClient's session and config cache ---------------------------------------
 
 
