@@ -201,6 +201,60 @@ def test_a_completion_without_success_carries_its_data():
     assert updates[0].values is state.values and state.values is not data and state.completed is True
 
 
+# -- queue.py: progress -------------------------------------------------------------------------
+
+
+def progress(*messages, major: int = 5):
+    state = EventState("e1", major=major, base_url=URL)
+    try:
+        return state, state.feed([{"msg": "process_generating", "event_id": "e1", **m} for m in messages])
+    except SpaceError as error:
+        return state, error
+
+
+@pytest.mark.parametrize(
+    "message",
+    [{"output": "x", "success": True}, {"output": {"data": "x"}}, {"output": {"data": None, "error": ""}},
+     {"success": True}],
+)
+def test_progress_without_a_data_list_and_without_an_error_is_unexpected(message):
+    state, error = progress(message)
+    assert type(error) is SpaceProtocolError and error.url == URL
+    shown = {"msg": "process_generating", "event_id": "e1", **message}
+    assert str(error) == f"Unexpected progress from the Space: {shown}"
+
+
+@pytest.mark.parametrize(
+    "message, text",
+    [
+        ({"output": "x", "success": False}, f"The Space at {URL} failed without a message (the app hides its errors)"),
+        ({"output": {}, "success": False}, f"The Space at {URL} failed without a message (the app hides its errors)"),
+        ({"output": {"error": "'it broke'"}}, "it broke"),
+        ({"output": {"error": "'it broke'", "data": "x"}, "success": True}, "it broke"),
+    ],
+)
+def test_progress_with_an_error_is_the_spaces_failure(message, text):
+    state, error = progress(message, major=4)
+    assert type(error) is SpaceAppError
+    assert str(error) == text and error.url == URL
+
+
+def test_progress_keeps_a_copy_of_the_first_values_and_applies_ops_to_each_output():
+    first = ["Hel", "x"]
+    state, updates = progress({"output": {"data": first}, "success": True},
+                              {"output": {"data": [[["append", [], "lo"]], []]}, "success": True})
+    assert updates == [Generating(["Hello", "x"])]
+    assert first == ["Hel", "x"] and state.values is not first
+
+
+def test_progress_that_changes_the_number_of_outputs_is_refused():
+    state, updates = progress({"output": {"data": ["a", "b"]}}, {"output": {"data": [[]]}})
+    assert updates == [Generating(["a", "b"])]  # the values before it are kept
+    error = state.failure
+    assert type(error) is SpaceProtocolError and error.url == URL
+    assert str(error) == "The Space changed the number of outputs mid-stream"
+
+
 # -- client.py: SpaceClient's session and config cache ---------------------------------------
 
 
