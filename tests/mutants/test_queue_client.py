@@ -255,6 +255,42 @@ def test_progress_that_changes_the_number_of_outputs_is_refused():
     assert str(error) == "The Space changed the number of outputs mid-stream"
 
 
+# -- queue.py: one message ----------------------------------------------------------------------
+
+
+def test_another_events_message_changes_nothing_even_after_values():
+    state = EventState("e1", major=5, base_url=URL)
+    state.feed([generating(["a"])])
+    assert state.feed([{**generating(["b"]), "event_id": "e2"}]) == []
+    assert state.feed([{"msg": "close_stream", "event_id": "e2"}]) == [] and state.closed is False
+    assert state.values == ["a"]
+
+
+def test_close_stream_closes_the_state():
+    state = EventState("e1", major=5, base_url=URL)
+    assert state.feed([{"msg": "close_stream", "event_id": None}]) == []
+    assert state.closed is True and state.completed is False
+
+
+def test_a_message_that_is_not_an_object_is_unexpected():
+    with pytest.raises(SpaceProtocolError) as caught:
+        EventState("e1", major=5, base_url=URL).feed([b"[1, 2, 3]"])
+    assert str(caught.value) == "Unexpected event from the Space: [1, 2, 3]" and caught.value.url == URL
+
+
+def test_an_unexpected_error_message_is_cut_at_200_characters():
+    with pytest.raises(SpaceError) as caught:
+        EventState("e1", major=5, base_url=URL).feed([{"msg": "unexpected_error", "message": "m" * 300}])
+    assert type(caught.value) is SpaceError and caught.value.url == URL
+    assert str(caught.value) == f"The Space at {URL} reported: " + "m" * 199 + "…"
+
+
+def test_a_log_message_is_only_logged():
+    state = EventState("e1", major=5, base_url=URL)
+    assert state.feed([{"msg": "log", "event_id": "e1", "level": "warning" * 5, "log": "hello " * 50}]) == []
+    assert (state.values, state.failure, state.closed) == (None, None, False)
+
+
 # -- client.py: SpaceClient's session and config cache ---------------------------------------
 
 
