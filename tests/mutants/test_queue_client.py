@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 from types import SimpleNamespace
@@ -289,6 +290,22 @@ def test_a_log_message_is_only_logged():
     state = EventState("e1", major=5, base_url=URL)
     assert state.feed([{"msg": "log", "event_id": "e1", "level": "warning" * 5, "log": "hello " * 50}]) == []
     assert (state.values, state.failure, state.closed) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    "fields, logged",
+    [
+        ({"level": "info", "log": "hello"}, "Space log (info): hello"),
+        ({"level": "w" * 30, "log": "h" * 300}, "Space log (" + "w" * 19 + "…): " + "h" * 199 + "…"),
+        ({}, "Space log ((empty)): (empty)"),
+    ],
+)
+def test_a_log_message_is_logged_at_debug_cut_to_size(caplog, fields, logged):
+    caplog.set_level(logging.DEBUG, logger="g4f_qwen_spaces")
+    state = EventState("e1", major=5, base_url=URL)
+    assert state.feed([{"msg": "log", "event_id": "e1", **fields}, {"msg": "heartbeat"}]) == []
+    records = [r for r in caplog.records if r.name == "g4f_qwen_spaces"]
+    assert [(r.levelno, r.getMessage()) for r in records] == [(logging.DEBUG, logged)]
 
 
 # -- client.py: SpaceClient's session and config cache ---------------------------------------
