@@ -22,6 +22,7 @@ from g4f_qwen_spaces.space import SpaceStatusError
 from g4f_qwen_spaces.space import client as client_module
 from g4f_qwen_spaces.space.client import Job, SpaceClient
 from g4f_qwen_spaces.space.config import ConfigCache, SpaceConfig
+from g4f_qwen_spaces.space.diff import apply_ops
 from g4f_qwen_spaces.space.errors import (
     SpaceAppError,
     SpaceConnectionError,
@@ -602,3 +603,34 @@ async def test_a_lost_connection_finishes_the_job_and_a_stalled_read_does_not():
         await job.__anext__()
     assert str(caught.value) == f"The Space at {URL} sent nothing for 7 s"
     assert job.finished is False  # the job is still on the Space: aclose() cancels it
+
+
+# -- diff.py: what a malformed operation says -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, ops, detail",
+    [
+        ([], "x" * 5, "str instead of a list"),
+        ([], ["x" * 100], "operation '" + "x" * 78 + "…"),
+        ([], [["add", [0]]], "operation ['add', [0]]"),
+        ([], [["y" * 50, [], 1]], "unknown operation '" + "y" * 38 + "…"),
+        ([], [["add", "p" * 100, 1]], "path '" + "p" * 78 + "…"),
+        ([], [["add", [True], 1]], "path [True]"),
+        ([], [["add", [1.5], 1]], "path [1.5]"),
+        ([], [["add", [1_000_000], 1]], "operation 'add' at [1000000] does not fit the value (IndexError)"),
+        ([], [["add", [1_000_001], 1]], "index 1000001 out of range"),
+        ([], [["add", [-1], 1]], "index -1 out of range"),
+        ([], [["add", [10**50], 1]], "index 1" + "0" * 38 + "… out of range"),
+        ({}, [["replace", ["k" * 70], 1]],
+         "operation 'replace' at ['" + "k" * 57 + "… does not fit the value (KeyError)"),
+    ],
+)
+def test_a_malformed_diff_says_what_and_where_cut_to_size(value, ops, detail):
+    with pytest.raises(SpaceProtocolError) as caught:
+        apply_ops(value, ops)
+    assert str(caught.value) == f"Malformed diff from the Space: {detail}"
+
+
+def test_a_diff_may_add_at_index_0_and_up_to_a_lists_end():
+    assert apply_ops([], [["add", [0], "a"], ["add", [1], "b"], ["add", [0], "c"]]) == ["c", "a", "b"]
