@@ -22,7 +22,7 @@ from g4f_qwen_spaces.space import SpaceStatusError
 from g4f_qwen_spaces.space import client as client_module
 from g4f_qwen_spaces.space.client import Job, SpaceClient
 from g4f_qwen_spaces.space.config import ConfigCache, SpaceConfig
-from g4f_qwen_spaces.space.diff import apply_ops
+from g4f_qwen_spaces.space.diff import Rope, apply_ops
 from g4f_qwen_spaces.space.errors import (
     SpaceAppError,
     SpaceConnectionError,
@@ -634,3 +634,46 @@ def test_a_malformed_diff_says_what_and_where_cut_to_size(value, ops, detail):
 
 def test_a_diff_may_add_at_index_0_and_up_to_a_lists_end():
     assert apply_ops([], [["add", [0], "a"], ["add", [1], "b"], ["add", [0], "c"]]) == ["c", "a", "b"]
+
+
+# -- diff.py: the fast path for a growing text --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ops, text",
+    [
+        ([], "a"),
+        ([["append", [], "b"]], "ab"),
+        ([["append", [], "b"], ["append", [], "c"]], "abc"),
+        ([["replace", [], "x"]], "x"),
+    ],
+)
+def test_a_rope_takes_a_diff_like_any_text(ops, text):
+    rope = Rope("a")
+    result = apply_ops(rope, ops)
+    assert str(result) == text
+    assert (result is rope) is (ops[:1] != [["replace", [], "x"]])
+
+
+def test_a_plain_string_that_grows_becomes_a_rope():
+    result = apply_ops("a", [["append", [], "b"]])
+    assert type(result) is Rope and str(result) == "ab"
+
+
+@pytest.mark.parametrize(
+    "ops, detail",
+    [
+        ({}, "dict instead of a list"),
+        ([["append", [0], "x"]], "operation 'append' at [0] does not fit the value (TypeError)"),
+        ([("append", [], "x")], "operation ('append', [], 'x')"),
+        ([["append", []]], "operation ['append', []]"),
+        ([["append", [], "x", 1]], "operation ['append', [], 'x', 1]"),
+        ([["append", [], ["x"]]], "cannot append list to text"),
+    ],
+)
+def test_a_rope_is_refused_a_malformed_append_as_any_text(ops, detail):
+    rope = Rope("a")
+    with pytest.raises(SpaceProtocolError) as caught:
+        apply_ops(rope, ops)
+    assert str(caught.value) == f"Malformed diff from the Space: {detail}"
+    assert rope.parts == ["a"]
