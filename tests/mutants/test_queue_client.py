@@ -669,6 +669,8 @@ def test_a_plain_string_that_grows_becomes_a_rope():
         ([["append", []]], "operation ['append', []]"),
         ([["append", [], "x", 1]], "operation ['append', [], 'x', 1]"),
         ([["append", [], ["x"]]], "cannot append list to text"),
+        ([["APPEND", [], "x"]], "unknown operation 'APPEND'"),
+        ([["XXappendXX", [], "x"]], "unknown operation 'XXappendXX'"),
     ],
 )
 def test_a_rope_is_refused_a_malformed_append_as_any_text(ops, detail):
