@@ -22,7 +22,7 @@ from g4f_qwen_spaces.space import SpaceStatusError
 from g4f_qwen_spaces.space import client as client_module
 from g4f_qwen_spaces.space.client import Job, SpaceClient
 from g4f_qwen_spaces.space.config import ConfigCache, SpaceConfig
-from g4f_qwen_spaces.space.diff import Rope, apply_ops
+from g4f_qwen_spaces.space.diff import Rope, apply_ops, materialize
 from g4f_qwen_spaces.space.errors import (
     SpaceAppError,
     SpaceConnectionError,
@@ -679,3 +679,30 @@ def test_a_rope_is_refused_a_malformed_append_as_any_text(ops, detail):
         apply_ops(rope, ops)
     assert str(caught.value) == f"Malformed diff from the Space: {detail}"
     assert rope.parts == ["a"]
+
+
+# -- diff.py: runs of deletes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, ops, result",
+    [
+        ([0, 1, 2, 3], [["delete", [1], None], ["delete", [2], None]], [0, 3]),  # Gradio 4: original indices
+        ([0, 1, 2, 3], [["delete", [1], None], ["delete", [1], None]], [0, 3]),  # Gradio 5: pre-shifted
+        ([[1, 2], [3, 4]], [["delete", [0, 0], None], ["delete", [0, 1], None], ["delete", [1, 0], None]],
+         [[], [4]]),  # two runs, one per list
+        ({"a": 1, "b": 2, "c": 3}, [["delete", ["a"], None], ["delete", ["c"], None]], {"b": 2}),
+        (["a", "b"], [["delete", [0], None], ["append", [0], "x"]], ["bx"]),  # an op after a run
+    ],
+)
+def test_a_run_of_deletes_is_applied_from_the_highest_index_down(value, ops, result):
+    assert materialize(apply_ops(value, ops)) == result
+
+
+def test_a_run_of_deletes_with_a_key_in_a_list_fails_after_the_indices_were_deleted():
+    value = [1, 2, 3]
+    with pytest.raises(SpaceProtocolError) as caught:
+        apply_ops(value, [["delete", [0], None], ["delete", ["a"], None]])
+    assert str(caught.value) == (
+        "Malformed diff from the Space: operation 'delete' at ['a'] does not fit the value (IndexError)")
+    assert value == [2, 3]
