@@ -617,6 +617,7 @@ async def test_a_lost_connection_finishes_the_job_and_a_stalled_read_does_not():
         ([], [["y" * 50, [], 1]], "unknown operation '" + "y" * 38 + "…"),
         ([], [["add", "p" * 100, 1]], "path '" + "p" * 78 + "…"),
         ([], [["add", [True], 1]], "path [True]"),
+        ([], [["add", ["k" * 100, None], 1]], "path ['" + "k" * 77 + "…"),
         ([], [["add", [1.5], 1]], "path [1.5]"),
         ([], [["add", [1_000_000], 1]], "operation 'add' at [1000000] does not fit the value (IndexError)"),
         ([], [["add", [1_000_001], 1]], "index 1000001 out of range"),
