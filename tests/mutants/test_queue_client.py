@@ -22,7 +22,7 @@ from g4f_qwen_spaces.space import SpaceStatusError
 from g4f_qwen_spaces.space import client as client_module
 from g4f_qwen_spaces.space.client import Job, SpaceClient
 from g4f_qwen_spaces.space.config import ConfigCache, SpaceConfig
-from g4f_qwen_spaces.space.diff import Rope, apply_ops, materialize
+from g4f_qwen_spaces.space.diff import Rope, apply_ops, materialize, text_of
 from g4f_qwen_spaces.space.errors import (
     SpaceAppError,
     SpaceConnectionError,
@@ -707,3 +707,39 @@ def test_a_run_of_deletes_with_a_key_in_a_list_fails_after_the_indices_were_dele
     assert str(caught.value) == (
         "Malformed diff from the Space: operation 'delete' at ['a'] does not fit the value (IndexError)")
     assert value == [2, 3]
+
+
+# -- diff.py: what an append may grow -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, piece, result",
+    [([None], "x", ["x"]), ([[1]], [2], [[1, 2]]), (["a"], "b", ["ab"])],
+)
+def test_an_append_grows_text_lists_and_nothing_into_text(value, piece, result):
+    grown = apply_ops(value, [["append", [0], piece]])
+    assert materialize(grown) == result
+    assert type(grown[0]) is (list if isinstance(piece, list) else Rope)
+
+
+@pytest.mark.parametrize(
+    "value, piece, detail",
+    [([[1]], "x", "cannot append text to list"), ([5], "x", "cannot append text to int"),
+     ([None], 5, "cannot append int to NoneType"), (["a"], [1], "cannot append list to text")],
+)
+def test_an_append_that_does_not_fit_names_both_kinds(value, piece, detail):
+    with pytest.raises(SpaceProtocolError) as caught:
+        apply_ops(value, [["append", [0], piece]])
+    assert str(caught.value) == f"Malformed diff from the Space: {detail}"
+
+
+def test_text_of_a_node():
+    assert (text_of(None), text_of("a"), text_of(Rope("b"))) == ("", "a", "b")
+    with pytest.raises(SpaceProtocolError) as caught:
+        text_of(5)
+    assert str(caught.value) == "Expected text from the Space, got int"
+
+
+def test_a_new_rope_holds_its_base_as_its_only_part():
+    assert (Rope().parts, Rope("").parts, Rope("a").parts) == ([], [], ["a"])
+    assert (str(Rope()), str(Rope("a")), len(Rope("ab"))) == ("", "a", 2)
