@@ -154,3 +154,59 @@ def test_a_non_string_or_broken_api_key_is_refused_by_name():
     with pytest.raises(SpaceInputError) as caught:
         Qwen_Qwen_2_72B.space_token("hf_abc\r\nX-Evil: 1")
     assert str(caught.value) == "api_key contains control characters (such as a line break); refused"
+
+
+# -- base.py: statuses and the waker's hook --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, wanted",
+    [({}, False), ({"stream": True}, True), ({"ignore_stream": True}, True),
+     ({"stream": False, "ignore_stream": True}, True), ({"stream": True, "ignore_stream": False}, True),
+     ({"stream": False, "ignore_stream": False}, False), ({"STREAM": True, "IGNORE_STREAM": True}, False)],
+)
+def test_statuses_go_to_callers_that_stream_or_ignore_stream(kwargs, wanted):
+    from g4f_qwen_spaces.providers.base import _wants_status
+
+    assert _wants_status(kwargs) is wanted
+
+
+def test_a_status_label_is_the_host_after_the_last_at_sign():
+    from g4f_qwen_spaces.providers.base import space_label
+
+    assert space_label("https://a@b:pw@qwen.hf.space/x") == "Space qwen.hf.space"
+    assert space_label("https://qwen.hf.space") == "Space qwen.hf.space"
+
+
+def test_a_g4f_without_reasoning_gets_an_empty_status(monkeypatch):
+    import g4f.providers.response as response
+
+    from g4f_qwen_spaces.providers.base import _status
+
+    monkeypatch.delattr(response, "Reasoning")
+    assert _status("Waited 2.0 s in the Space's queue", "Space h") == ""
+
+
+async def test_a_building_space_drops_its_cached_config_and_no_other_error_does():
+    from g4f_qwen_spaces.providers.base import _on_wake
+    from g4f_qwen_spaces.space.errors import SpaceError
+
+    class Client:
+        forgotten = 0
+
+        async def forget(self):
+            self.forgotten += 1
+
+    def error(state=None):
+        made = SpaceError("asleep")
+        if state is not None:
+            made.state = state
+        return made
+
+    client = Client()
+    hook = _on_wake(client)
+    for other in (error(), error("sleeping"), error("BUILDING"), error("running")):
+        await hook(other)
+    assert client.forgotten == 0
+    await hook(error("building"))
+    assert client.forgotten == 1
