@@ -210,3 +210,165 @@ async def test_a_building_space_drops_its_cached_config_and_no_other_error_does(
     assert client.forgotten == 0
     await hook(error("building"))
     assert client.forgotten == 1
+
+
+# -- cache.py: g4f's cache directory, by g4f's rule --------------------------------------------
+
+
+def test_g4f_cache_dir_variable_comes_first_and_a_blank_one_is_unset(monkeypatch, tmp_path):
+    from g4f import config as g4f_config
+
+    from g4f_qwen_spaces.providers import cache
+
+    monkeypatch.setattr(g4f_config, "CACHE_DIR", tmp_path / "g4f-cache", raising=False)
+    monkeypatch.setenv("G4F_CACHE_DIR", f" {tmp_path / 'override'} ")
+    assert cache.cache_dir() == tmp_path / "override"
+    assert cache.config_store().root == tmp_path / "override" / "g4f_qwen_spaces"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("G4F_CACHE_DIR", "~/c")
+    assert cache.cache_dir() == tmp_path / "home" / "c"
+    for unset in ("  ", None):
+        if unset is None:
+            monkeypatch.delenv("G4F_CACHE_DIR")
+        else:
+            monkeypatch.setenv("G4F_CACHE_DIR", unset)
+        assert cache.cache_dir() == tmp_path / "g4f-cache"
+        assert cache.config_store().root == tmp_path / "g4f-cache" / "g4f_qwen_spaces"
+
+
+def test_g4f_s_cache_dir_wins_over_its_config_dir(monkeypatch, tmp_path):
+    from g4f import config as g4f_config
+
+    from g4f_qwen_spaces.providers import cache
+
+    monkeypatch.delenv("G4F_CACHE_DIR", raising=False)
+    monkeypatch.setattr(g4f_config, "CACHE_DIR", str(tmp_path / "cache-dir"), raising=False)
+    monkeypatch.setattr(g4f_config, "CONFIG_DIR", str(tmp_path / "config-dir"), raising=False)
+    assert cache.cache_dir() == tmp_path / "cache-dir"
+    monkeypatch.setattr(g4f_config, "CACHE_DIR", None)
+    assert cache.cache_dir() == tmp_path / "config-dir" / "cache"
+    monkeypatch.delattr(g4f_config, "CACHE_DIR")  # a g4f before 8.8 has none
+    assert cache.cache_dir() == tmp_path / "config-dir" / "cache"
+    monkeypatch.setattr(g4f_config, "CONFIG_DIR", None)
+    assert cache.cache_dir() is None and cache.config_store() is None
+
+
+# -- errors.py: translation and redaction ----------------------------------------------------
+
+
+def test_a_space_error_is_translated_with_its_attributes_cause_and_traceback():
+    from g4f.errors import RateLimitError
+
+    from g4f_qwen_spaces.providers import errors
+    from g4f_qwen_spaces.space import errors as space
+
+    cause = OSError("reset")
+    try:
+        try:
+            raise KeyError("context")
+        except KeyError:
+            raise space.SpaceQuotaError("Queue full", 30.0, status=429, url="http://127.0.0.1:9") from cause
+    except space.SpaceQuotaError as caught:
+        original = caught
+    typed = errors.translate(original)
+    assert type(typed) is errors.SpaceQuotaError
+    assert isinstance(typed, RateLimitError) and isinstance(typed, space.SpaceQuotaError)
+    assert typed.args == ("Queue full",) and str(typed) == "Queue full"
+    assert (typed.retry_after, typed.status, typed.url) == (30.0, 429, "http://127.0.0.1:9")
+    assert typed.__cause__ is cause and typed.__suppress_context__ is True
+    assert typed.__traceback__ is original.__traceback__ is not None
+    assert errors.translate(typed) is typed  # already g4f-typed
+
+
+def test_the_token_is_masked_in_every_message_of_a_chain_and_nothing_else_changes():
+    from g4f_qwen_spaces.providers.errors import redact_chain
+    from g4f_qwen_spaces.space.redact import MASK
+
+    token = "hf_secret123"
+    top = RuntimeError(7, f"top {token}")
+    middle = ValueError("middle, clean")
+    bottom = KeyError(f"bottom {token} and {token}")
+    top.__cause__, middle.__context__ = middle, bottom
+    bottom.__context__ = top  # a cycle ends the walk
+    redact_chain(top, token)
+    assert top.args == (7, f"top {MASK}")
+    assert middle.args == ("middle, clean",)
+    assert bottom.args == (f"bottom {MASK} and {MASK}",)
+    untouched = RuntimeError(f"kept {token}")
+    for no_token in (None, ""):
+        redact_chain(untouched, no_token)
+    assert untouched.args == (f"kept {token}",)
+
+
+def test_a_chain_with_both_cause_and_context_follows_the_cause():
+    from g4f_qwen_spaces.providers.errors import redact_chain
+
+    top, cause, context = RuntimeError("t"), RuntimeError("c tok"), RuntimeError("x tok")
+    top.__cause__, top.__context__ = cause, context
+    redact_chain(top, "tok")
+    assert (cause.args, context.args) == (("c ***",), ("x tok",))
+
+
+# -- messages.py: check_messages ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "messages, error",
+    [
+        (None, "No messages: send at least one user message"),
+        ([], "No messages: send at least one user message"),
+        ((), "No messages: send at least one user message"),
+        ("hello", "No messages: send at least one user message"),
+        ([message("user", "a"), "b"], "Message 1 is not a {'role': ..., 'content': ...} dict"),
+        ([{"role": 1, "content": "a"}], "Message 0 is not a {'role': ..., 'content': ...} dict"),
+        ([message("user", "a"), {"role": "user"}], "Message 1 has no 'content'"),
+        ([{"role": "user", "content": 5}],
+         "Message 0 has content of type int; expected text or a list of content parts"),
+        ([message("system", "s"), {"role": "user", "content": ["text"]}],
+         "Message 1 has content parts that are not dicts"),
+        ([message("system", "s"), message("assistant", "a")],
+         "No user message: the Space needs something to answer"),
+        ([{"role": "USER", "content": "a"}], "No user message: the Space needs something to answer"),
+    ],
+)
+def test_unusable_messages_are_refused_with_what_is_wrong(messages, error):
+    from g4f_qwen_spaces.providers.messages import check_messages
+
+    with pytest.raises(SpaceInputError) as caught:
+        check_messages(messages)
+    assert str(caught.value) == error
+
+
+def test_usable_messages_are_returned_as_a_new_list():
+    from g4f_qwen_spaces.providers.messages import check_messages
+
+    messages = (message("system", "s"), {"role": "user", "content": None},
+                {"role": "user", "content": [{"type": "text", "text": "q"}]}, message("assistant", "a"))
+    checked = check_messages(messages)
+    assert type(checked) is list and checked == list(messages)
+    listed = [message("user", "q")]
+    assert check_messages(listed) == listed and check_messages(listed) is not listed
+
+
+# -- qvq.py: the conversation folded into one text; the answer is the first output -----------
+
+
+def test_generate_s_text_is_g4f_s_prompt_of_the_checked_messages():
+    from g4f.providers.helper import format_prompt
+
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+
+    messages = [message("user", "a"), message("assistant", "b"), message("user", "c")]
+    assert Qwen_QVQ_72B.prepare(messages) == format_prompt(messages)
+    assert Qwen_QVQ_72B.prepare([message("user", "only")]) == "only"
+    with pytest.raises(SpaceInputError) as caught:
+        Qwen_QVQ_72B.prepare([])
+    assert str(caught.value) == "No messages: send at least one user message"
+
+
+def test_generate_answer_is_the_first_value_and_empty_before_any():
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+
+    point = endpoint(("image", "textbox"), ("markdown",))
+    assert Qwen_QVQ_72B.answer_node(["first", "second"], point) == "first"
+    assert Qwen_QVQ_72B.answer_node([], point) == ""
