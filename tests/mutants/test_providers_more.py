@@ -372,3 +372,231 @@ def test_generate_answer_is_the_first_value_and_empty_before_any():
     point = endpoint(("image", "textbox"), ("markdown",))
     assert Qwen_QVQ_72B.answer_node(["first", "second"], point) == "first"
     assert Qwen_QVQ_72B.answer_node([], point) == ""
+
+
+# -- media.py: collect_media -------------------------------------------------------------------
+
+
+def image_message(*urls: str) -> dict:
+    return {"role": "user", "content": [{"type": "text", "text": "q"}]
+            + [{"type": "image_url", "image_url": {"url": url}} for url in urls]}
+
+
+def test_a_bucket_file_named_in_the_message_is_found_by_g4f_s_merge_media(monkeypatch, tmp_path):
+    import g4f.tools.media as g4f_media
+
+    from g4f_qwen_spaces.providers.media import collect_media
+
+    (tmp_path / "x.png").write_bytes(b"png")
+    monkeypatch.setattr(g4f_media, "get_bucket_dir", lambda *parts: str(tmp_path.joinpath(parts[-1])))
+    found = collect_media([b"media"], [image_message("/files/b1/media/x.png")])
+    # g4f's own merge_media, not the fallback (which would keep the URL without a name)
+    assert found == [(tmp_path / "x.png", "x.png"), (b"media", None)]
+
+
+def test_without_g4f_s_merge_media_the_fallback_reads_the_messages_and_the_media(monkeypatch):
+    import g4f.tools.media as g4f_media
+
+    from g4f_qwen_spaces.providers.media import collect_media
+
+    def old_merge_media(media, messages):
+        raise TypeError("string indices must be integers")  # g4f <= 7.5 on {"url": ...}
+
+    monkeypatch.setattr(g4f_media, "merge_media", old_merge_media)
+    messages = [image_message("http://127.0.0.1:9/a.png")]
+    assert collect_media([b"media", ("p.png", "n.png")], messages) == [
+        ("http://127.0.0.1:9/a.png", None), (b"media", None), ("p.png", "n.png")]
+    assert collect_media(None, messages) == [("http://127.0.0.1:9/a.png", None)]
+
+
+def test_media_items_in_every_shape_and_empty_ones_left_out():
+    from g4f_qwen_spaces.providers.media import collect_media
+
+    media = [None, "", b"", ("a.png",), ["b.png", "named.png"], "c.png", b"d", (None, "x.png"), ("", "y.png")]
+    assert collect_media(media, [message("user", "q")]) == [
+        ("a.png", None), ("b.png", "named.png"), ("c.png", None), (b"d", None)]
+    assert collect_media(None, [message("user", "q")]) == []
+    assert collect_media([], [message("user", "q")]) == []
+
+
+# -- base.py: _chunks, what one job update gives the caller ------------------------------------
+
+
+class ByEndpoint(Qwen_Qwen_2_72B):
+    """The answer at the output the endpoint names (fn_index): answer_node gets the endpoint."""
+
+    @classmethod
+    def answer_node(cls, values, endpoint):
+        return values[endpoint.fn_index]
+
+
+def pick(fn_index: int) -> Endpoint:
+    return Endpoint(api_name="model_chat", fn_index=fn_index, trigger_id=None, inputs=(), outputs=())
+
+
+def reasoning(chunk) -> tuple[str, str, str]:
+    return (type(chunk).__name__, chunk.status, chunk.label)
+
+
+def test_generating_and_completed_updates_give_only_the_new_text():
+    from g4f_qwen_spaces.space import TextTracker
+    from g4f_qwen_spaces.space.queue import Completed, Generating
+
+    tracker = TextTracker()
+    chunks = [ByEndpoint._chunks(tracker, update, pick(1), None, "Space h") for update in (
+        Generating(["x", "ab"]), Generating(["x", "abc"]), Generating(["x", "abc"]), Completed(["x", "abcd"]))]
+    assert chunks == [["ab"], ["c"], [], ["d"]]
+
+
+def test_a_rewrite_in_the_final_answer_is_warned_about_but_not_while_streaming(caplog):
+    import logging
+
+    from g4f_qwen_spaces.space import TextTracker
+    from g4f_qwen_spaces.space.queue import Completed, Generating
+
+    tracker = TextTracker()
+    assert ByEndpoint._chunks(tracker, Generating(["abc"]), pick(0), None, "Space h") == ["abc"]
+    with caplog.at_level(logging.DEBUG, logger="g4f_qwen_spaces"):
+        assert ByEndpoint._chunks(tracker, Generating(["xyz"]), pick(0), None, "Space h") == []
+        assert [r.levelname for r in caplog.records] == ["DEBUG"]
+        assert ByEndpoint._chunks(tracker, Completed(["xyzw"]), pick(0), None, "Space h") == []
+    assert [r.levelname for r in caplog.records] == ["DEBUG", "WARNING"]
+
+
+def test_the_first_text_after_a_shown_wait_comes_after_the_final_waiting_line():
+    from g4f_qwen_spaces.space import TextTracker
+    from g4f_qwen_spaces.space.queue import Generating
+    from g4f_qwen_spaces.space.waiting import WaitingStatus
+
+    now = [100.0]
+    waits = WaitingStatus(clock=lambda: now[0])
+    waits.waking("Starting")
+    now[0] = 102.0
+    tracker = TextTracker()
+    first = ByEndpoint._chunks(tracker, Generating(["x", "ab"]), pick(1), waits, "Space h")
+    assert [reasoning(first[0]), first[1]] == [("Reasoning", "Waited 2.0 s for the Space to start", "Space h"), "ab"]
+    assert ByEndpoint._chunks(tracker, Generating(["x", "abc"]), pick(1), waits, "Space h") == ["c"]
+
+
+def test_text_after_no_shown_wait_comes_alone():
+    from g4f_qwen_spaces.space import TextTracker
+    from g4f_qwen_spaces.space.queue import Generating
+    from g4f_qwen_spaces.space.waiting import WaitingStatus
+
+    waits = WaitingStatus(clock=lambda: 5.0)
+    waits.joined()
+    assert ByEndpoint._chunks(TextTracker(), Generating(["ab"]), pick(0), waits, "Space h") == ["ab"]
+
+
+def test_a_queue_update_is_a_status_only_for_a_waiting_caller_before_any_text():
+    from g4f_qwen_spaces.space import TextTracker
+    from g4f_qwen_spaces.space.queue import Generating, QueueStatus
+    from g4f_qwen_spaces.space.waiting import WaitingStatus
+
+    ahead = QueueStatus(rank=1, queue_size=3)
+    waits = WaitingStatus(clock=lambda: 5.0)
+    waits.joined()
+    shown = ByEndpoint._chunks(TextTracker(), ahead, pick(0), waits, "Space h")
+    assert [reasoning(chunk) for chunk in shown] == [
+        ("Reasoning", "Waiting in the Space's queue: position 2 of 3", "Space h")]
+    assert ByEndpoint._chunks(TextTracker(), ahead, pick(0), None, "Space h") == []
+    # nobody ahead, within the grace: held back
+    quiet = WaitingStatus(clock=lambda: 5.0)
+    quiet.joined()
+    assert ByEndpoint._chunks(TextTracker(), QueueStatus(rank=0, queue_size=1), pick(0), quiet, "Space h") == []
+    # once text came, a late queue update shows nothing
+    late = WaitingStatus(clock=lambda: 5.0)
+    late.joined()
+    tracker = TextTracker()
+    assert ByEndpoint._chunks(tracker, Generating(["ab"]), pick(0), None, "Space h") == ["ab"]
+    assert ByEndpoint._chunks(tracker, ahead, pick(0), late, "Space h") == []
+
+
+# -- base.py: _submit, from the request to a job ----------------------------------------------
+
+
+class Recording(Qwen_Qwen_2_72B):
+    built: list = []
+
+    @classmethod
+    def build_data(cls, request, config, endpoint, image):
+        cls.built.append((request, config, endpoint, image))
+        return ["data"]
+
+
+class FakeClient:
+    """The SpaceClient calls _submit makes, recorded."""
+
+    def __init__(self, max_file_size=None):
+        from types import SimpleNamespace
+
+        self.config = SimpleNamespace(max_file_size=max_file_size)
+        self.point = pick(3)
+        self.calls: list = []
+
+    async def endpoint(self, wanted):
+        self.calls.append(("endpoint", wanted))
+        return self.config, self.point
+
+    async def upload(self, config, image):
+        self.calls.append(("upload", config, image))
+        return {"path": "uploaded"}
+
+    async def submit(self, config, endpoint, data):
+        self.calls.append(("submit", config, endpoint, data))
+        return "the job"
+
+
+def fake_loader(monkeypatch, data: bytes = b"12345"):
+    from g4f_qwen_spaces.providers import base
+    from g4f_qwen_spaces.space.files import ImageFile
+
+    loaded: list = []
+
+    async def load_image(item, name, http):
+        loaded.append((item, name, http))
+        return ImageFile(data, "photo.png", "image/png")
+
+    monkeypatch.setattr(base, "load_image", load_image)
+    return loaded
+
+
+async def test_submit_without_an_image_uploads_nothing(monkeypatch):
+    loaded = fake_loader(monkeypatch)
+    client = FakeClient(max_file_size=1)
+    Recording.built = []
+    assert await Recording._submit(client, "the request", []) == (client.point, "the job")
+    assert loaded == []
+    assert Recording.built == [("the request", client.config, client.point, None)]
+    assert client.calls == [("endpoint", Recording.shape), ("submit", client.config, client.point, ["data"])]
+
+
+async def test_submit_loads_the_first_image_with_the_client_and_uploads_it(monkeypatch):
+    loaded = fake_loader(monkeypatch)
+    client = FakeClient(max_file_size=5)  # exactly the image's size: accepted
+    Recording.built = []
+    assert await Recording._submit(client, "the request", [("the item", "the name")]) == (client.point, "the job")
+    assert loaded == [("the item", "the name", client)]
+    image = client.calls[1][2]
+    assert [call[:2] for call in client.calls] == [("endpoint", Recording.shape), ("upload", client.config),
+                                                   ("submit", client.config)]
+    assert (image.data, image.name) == (b"12345", "photo.png")
+    assert Recording.built == [("the request", client.config, client.point, {"path": "uploaded"})]
+    assert client.calls[2] == ("submit", client.config, client.point, ["data"])
+
+
+async def test_submit_refuses_an_image_over_the_space_s_file_size_before_uploading(monkeypatch):
+    fake_loader(monkeypatch, data=b"123456")
+    client = FakeClient(max_file_size=5)
+    with pytest.raises(SpaceInputError) as caught:
+        await Recording._submit(client, "the request", [("the item", None)])
+    assert str(caught.value) == "The image is 6 bytes; the Space accepts at most 5"
+    assert client.calls == [("endpoint", Recording.shape)]
+    big = FakeClient(max_file_size=1000)
+    fake_loader(monkeypatch, data=b"x" * 1234)
+    with pytest.raises(SpaceInputError) as caught:
+        await Recording._submit(FakeClient(max_file_size=1000), "r", [("the item", None)])
+    assert str(caught.value) == "The image is 1,234 bytes; the Space accepts at most 1,000"
+    assert big.calls == []
+    unlimited = FakeClient(max_file_size=None)
+    assert await Recording._submit(unlimited, "r", [("the item", None)]) == (unlimited.point, "the job")
