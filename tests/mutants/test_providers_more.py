@@ -600,3 +600,148 @@ async def test_submit_refuses_an_image_over_the_space_s_file_size_before_uploadi
     assert big.calls == []
     unlimited = FakeClient(max_file_size=None)
     assert await Recording._submit(unlimited, "r", [("the item", None)]) == (unlimited.point, "the job")
+
+
+# -- base.py: create_async_generator, the checks before any connection -------------------------
+
+
+class StopAtConnect(Exception):
+    pass
+
+
+def spy_client(monkeypatch) -> list:
+    """Replace the SpaceClient by one that records how it was made and stops at connecting."""
+    from g4f_qwen_spaces.providers import base
+
+    made: list = []
+
+    class Client:
+        def __init__(self, url, **kwargs):
+            made.append((url, kwargs))
+
+        async def __aenter__(self):
+            raise StopAtConnect
+
+        async def __aexit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(base, "SpaceClient", Client)
+    return made
+
+
+async def run(provider, messages, **kwargs) -> list:
+    return [chunk async for chunk in provider.create_async_generator(provider.default_model, messages, **kwargs)]
+
+
+async def test_the_call_s_settings_reach_the_space_client(monkeypatch, tmp_path):
+    import time
+
+    made = spy_client(monkeypatch)
+    monkeypatch.setenv("G4F_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv(Qwen_Qwen_2_72B.url_env, raising=False)
+    before = time.monotonic()
+    with pytest.raises(StopAtConnect):
+        await run(Qwen_Qwen_2_72B, [message("user", "q")], api_key="hf_abc", proxy="http://127.0.0.1:8",
+                  timeout=30, stall_timeout=5, cooldown=0)
+    after = time.monotonic()
+    (url, kwargs), = made
+    deadline = kwargs.pop("deadline")
+    store = kwargs.pop("store")
+    assert url == "https://qwen-qwen2-72b-instruct.hf.space"
+    assert kwargs == {"token": "hf_abc", "proxy": "http://127.0.0.1:8", "timeout": 30.0, "stall_timeout": 5.0,
+                      "url_hint": "G4F_QWEN_QWEN_2_72B_URL"}
+    assert before + 30 <= deadline <= after + 30
+    assert store.root == tmp_path / "g4f_qwen_spaces"
+
+
+async def test_without_a_timeout_the_default_deadline_applies(monkeypatch):
+    made = spy_client(monkeypatch)
+    monkeypatch.setenv("G4F_QWEN_SPACES_TIMEOUT", "42")
+    with pytest.raises(StopAtConnect):
+        await run(Qwen_Qwen_2_72B, [message("user", "q")], api_key="g4f_key", cooldown=0)
+    (_, kwargs), = made
+    assert (kwargs["timeout"], kwargs["stall_timeout"], kwargs["token"]) == (42.0, None, None)
+
+
+@pytest.mark.parametrize(
+    "provider, media, error",
+    [
+        (Qwen_Qwen_2_72B, [b"a"], "Qwen_Qwen_2_72B takes text only; remove the images"),
+        ("qvq", [b"a", b"b"], "Qwen_QVQ_72B takes one image per request; got 2"),
+        ("qvq", [b"a", b"b", b"c"], "Qwen_QVQ_72B takes one image per request; got 3"),
+    ],
+)
+async def test_images_a_provider_cannot_take_are_refused_before_connecting(monkeypatch, provider, media, error):
+    from g4f_qwen_spaces.providers.errors import SpaceInputError as G4FSpaceInputError
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+
+    provider = Qwen_QVQ_72B if provider == "qvq" else provider
+    made = spy_client(monkeypatch)
+    with pytest.raises(G4FSpaceInputError) as caught:
+        await run(provider, [message("user", "q")], media=media)
+    assert str(caught.value) == error
+    assert made == []
+
+
+async def test_one_image_for_qvq_and_none_for_qwen2_go_on_to_connect(monkeypatch):
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+
+    made = spy_client(monkeypatch)
+    with pytest.raises(StopAtConnect):
+        await run(Qwen_QVQ_72B, [message("user", "q")], media=[b"a"], cooldown=0)
+    with pytest.raises(StopAtConnect):
+        await run(Qwen_Qwen_2_72B, [message("user", "q")], cooldown=0)
+    assert len(made) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"timeout": -1}, "timeout must be a finite positive number, got -1"),
+     ({"stall_timeout": 0}, "stall_timeout must be a finite positive number, got 0")],
+)
+async def test_bad_seconds_are_refused_by_their_parameter_s_name(monkeypatch, kwargs, error):
+    from g4f_qwen_spaces.providers.errors import SpaceInputError as G4FSpaceInputError
+
+    made = spy_client(monkeypatch)
+    with pytest.raises(G4FSpaceInputError) as caught:
+        await run(Qwen_Qwen_2_72B, [message("user", "q")], **kwargs)
+    assert str(caught.value) == error
+    assert made == []
+
+
+async def test_a_copy_that_cannot_be_reached_is_logged_cooled_down_and_the_next_tried(monkeypatch, caplog):
+    import logging
+
+    from g4f_qwen_spaces.providers import base
+    from g4f_qwen_spaces.space.copies import COOLDOWN, reason
+    from g4f_qwen_spaces.space.errors import SpaceConnectionError
+
+    first, second = "http://127.0.0.1:1", "http://127.0.0.1:2"
+    refused = SpaceConnectionError(f"Cannot reach the Space at {first}: refused", url=first)
+    made: list = []
+
+    class Client:
+        def __init__(self, url, **kwargs):
+            made.append(url)
+            self.url = url
+
+        async def __aenter__(self):
+            raise refused if self.url == first else StopAtConnect
+
+        async def __aexit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(base, "SpaceClient", Client)
+    monkeypatch.setenv(Qwen_Qwen_2_72B.url_env, f"{first},{second}")
+    COOLDOWN.clear()
+    try:
+        with caplog.at_level(logging.INFO, logger="g4f_qwen_spaces"), pytest.raises(StopAtConnect):
+            await run(Qwen_Qwen_2_72B, [message("user", "q")], cooldown=60)
+        assert made == [first, second]
+        assert [r.getMessage() for r in caplog.records if r.levelno == logging.INFO] == [
+            f"Qwen_Qwen_2_72B: {first} failed ({reason(refused)})"]
+        plan = COOLDOWN.plan([first, second])
+        assert plan.urls == (second,)
+        assert [(s.url, s.reason) for s in plan.skipped] == [(first, reason(refused))]
+    finally:
+        COOLDOWN.clear()
