@@ -745,3 +745,35 @@ async def test_a_copy_that_cannot_be_reached_is_logged_cooled_down_and_the_next_
         assert [(s.url, s.reason) for s in plan.skipped] == [(first, reason(refused))]
     finally:
         COOLDOWN.clear()
+
+
+async def test_an_unknown_model_or_bad_messages_are_refused_before_connecting(monkeypatch):
+    from g4f.errors import ModelNotFoundError
+
+    from g4f_qwen_spaces.providers.errors import SpaceInputError as G4FSpaceInputError
+
+    made = spy_client(monkeypatch)
+    with pytest.raises(ModelNotFoundError):
+        await anext(Qwen_Qwen_2_72B.create_async_generator("no-such-model", [message("user", "q")]))
+    with pytest.raises(G4FSpaceInputError) as caught:
+        await run(Qwen_Qwen_2_72B, [message("user", "q"), message("assistant", "a")])
+    assert str(caught.value) == "The last message must be the user's question (it is 'assistant')"
+    assert made == []
+
+
+async def test_a_copy_cooling_down_is_skipped_only_by_calls_with_a_cooldown(monkeypatch):
+    from g4f_qwen_spaces.space.copies import COOLDOWN
+
+    first, second = "http://127.0.0.1:1", "http://127.0.0.1:2"
+    monkeypatch.setenv(Qwen_Qwen_2_72B.url_env, f"{first},{second}")
+    COOLDOWN.clear()
+    try:
+        COOLDOWN.mark(first, 60, "refused")
+        made = spy_client(monkeypatch)
+        with pytest.raises(StopAtConnect):
+            await run(Qwen_Qwen_2_72B, [message("user", "q")], cooldown=60)
+        with pytest.raises(StopAtConnect):
+            await run(Qwen_Qwen_2_72B, [message("user", "q")], cooldown=0)
+        assert [url for url, _ in made] == [second, first]
+    finally:
+        COOLDOWN.clear()
