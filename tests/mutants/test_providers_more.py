@@ -777,3 +777,29 @@ async def test_a_copy_cooling_down_is_skipped_only_by_calls_with_a_cooldown(monk
         assert [url for url, _ in made] == [second, first]
     finally:
         COOLDOWN.clear()
+
+
+async def test_without_a_cooldown_the_only_copy_s_failure_is_raised_as_g4f_s_type(monkeypatch):
+    from g4f_qwen_spaces.providers import base
+    from g4f_qwen_spaces.providers import errors as g4f_errors
+    from g4f_qwen_spaces.space.errors import SpaceConnectionError
+
+    url = "http://127.0.0.1:1"
+    refused = SpaceConnectionError(f"Cannot reach the Space at {url}: refused", url=url)
+
+    class Client:
+        def __init__(self, url, **kwargs):
+            pass
+
+        async def __aenter__(self):
+            raise refused
+
+        async def __aexit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(base, "SpaceClient", Client)
+    monkeypatch.setenv(Qwen_Qwen_2_72B.url_env, url)
+    with pytest.raises(g4f_errors.SpaceConnectionError) as caught:
+        await run(Qwen_Qwen_2_72B, [message("user", "q")], cooldown=0)
+    assert str(caught.value) == str(refused)
+    assert caught.value.url == url
