@@ -499,7 +499,7 @@ def test_a_positive_number_of_another_unit():
     assert str(caught.value) == "size must be a number of megabytes, got 'many'"
 
 
-@pytest.mark.parametrize("value, seconds", [(0, 0.0), ("0", 0.0), (0.25, 0.25), ("7", 7.0)])
+@pytest.mark.parametrize("value, seconds", [(0, 0.0), ("0", 0.0), (0.25, 0.25), ("7", 7.0), ("2.5", 2.5)])
 def test_non_negative_accepts_zero(value, seconds):
     from g4f_qwen_spaces.space.limits import non_negative
 
@@ -511,6 +511,7 @@ def test_non_negative_accepts_zero(value, seconds):
     [
         (-0.001, "cooldown must be a finite number of seconds >= 0, got -0.001"),
         (float("nan"), "cooldown must be a finite number of seconds >= 0, got nan"),
+        (float("inf"), "cooldown must be a finite number of seconds >= 0, got inf"),
         (False, "cooldown must be a number of seconds, got False"),
         ("soon", "cooldown must be a number of seconds, got 'soon'"),
     ],
