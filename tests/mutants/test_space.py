@@ -458,6 +458,8 @@ def test_the_stream_variable(monkeypatch, raw, stream):
     [
         ("0", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a finite positive number, got '0'"),
         ("x", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a number of megabytes, got 'x'"),
+        ("-3", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a finite positive number, got '-3'"),
+        ("lots", "G4F_QWEN_SPACES_MAX_STREAM_MB must be a number of megabytes, got 'lots'"),
     ],
 )
 def test_a_bad_stream_variable_is_named(monkeypatch, raw, message):
