@@ -719,7 +719,7 @@ def test_a_run_of_deletes_with_a_key_in_a_list_fails_after_the_indices_were_dele
     [([None], "x", ["x"]), ([[1]], [2], [[1, 2]]), (["a"], "b", ["ab"])],
 )
 def test_an_append_grows_text_lists_and_nothing_into_text(value, piece, result):
-    grown = apply_ops(value, [["append", [0], piece]])
+    grown = apply_ops(copy.deepcopy(value), [["append", [0], piece]])
     assert materialize(grown) == result
     assert type(grown[0]) is (list if isinstance(piece, list) else Rope)
 
