@@ -321,3 +321,31 @@ def test_a_loop_closed_while_a_call_holds_its_pool_closes_it_at_once(monkeypatch
     assert graces == [0.0]
     assert took < 2.5  # not SHUTDOWN_GRACE (5 s) waiting for the call to give it back
     assert loop not in pool_module._POOLS
+
+
+@pytest.mark.parametrize("grace", [0.3, 1.5])
+async def test_closing_a_pool_a_call_never_gives_back_waits_its_grace_and_no_longer(grace):
+    """The wait for calls still closing is bounded by ``grace`` (SHUTDOWN_GRACE at a shutdown):
+    a call that never gives the pool back costs that much, not a hang, and not nothing."""
+    held = Pool()
+    held.users = 1  # as borrow() leaves it for a call still closing
+    held.idle.clear()
+    started = time.monotonic()
+    await asyncio.wait_for(held.close(grace), grace + 3.0)
+    took = time.monotonic() - started
+    assert grace <= took < grace + 1.0, took
+    assert held.connector.closed
+
+
+async def test_closing_a_pool_ends_its_wait_when_the_last_call_gives_it_back():
+    held = Pool()
+    held.users = 2
+    held.idle.clear()
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.1, held.give_back)
+    loop.call_later(0.2, held.give_back)
+    started = time.monotonic()
+    await held.close(5.0)
+    took = time.monotonic() - started
+    assert 0.2 <= took < 1.5, took  # at the second give_back, not after the 5 s grace
+    assert held.users == 0 and held.connector.closed
