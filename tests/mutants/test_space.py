@@ -1373,3 +1373,41 @@ async def test_a_running_space_that_answers_a_page_other_than_not_serving_is_not
     busy = SpaceStatusError("Too many requests", 429, url=URL, page=True)
     states, result = await hub_then_pages(monkeypatch, ["SLEEPING", "RUNNING"], [bare, busy, "answer"])
     assert states == ["sleeping"] and result is busy
+
+
+# -- sse.py: the stream's head, blank lines and the event bound ----------------------------
+
+
+def test_the_head_keeps_the_streams_first_8_kib_over_several_chunks():
+    """``head`` says what a stream without an event was instead: its first HEAD_BYTES, no more."""
+    from g4f_qwen_spaces.space.sse import HEAD_BYTES, SSEParser
+
+    assert HEAD_BYTES == 8 * 1024
+    parser = SSEParser()
+    parser.feed(b"<html>")
+    parser.feed(b"a" * 10_000)
+    parser.feed(b"b" * 10)
+    assert parser.head == b"<html>" + b"a" * (HEAD_BYTES - 6)
+
+
+def test_blank_lines_between_events_are_skipped_not_counted_as_events():
+    """Blank lines are not events (WHATWG SSE: an empty line dispatches only a pending event),
+    so a flood of them never reaches the limit on events without data."""
+    from g4f_qwen_spaces.space.sse import MAX_EMPTY_EVENTS, SSEParser
+
+    assert SSEParser().feed(b"data: 1\n\n\n\n\ndata: 2\n\n\n") == [b"1", b"2"]
+    flood = b"\n" * (4 * MAX_EMPTY_EVENTS) + b"data: 3\n\n"
+    assert SSEParser().feed(flood) == [b"3"]
+    parser = SSEParser()
+    assert [parser.feed(b"\n" * 1000) for _ in range(40)] == [[]] * 40
+    assert parser.feed(b"data: 4\n\n") == [b"4"]
+
+
+def test_the_event_bound_is_per_event_not_per_position_in_the_chunk():
+    from g4f_qwen_spaces.space.sse import SSEParser
+
+    parser = SSEParser(max_event=10)
+    assert parser.feed(b"data: 1\n\ndata: 2\n\ndata: 3\n\n") == [b"1", b"2", b"3"]
+    with pytest.raises(SpaceLimitError) as caught:
+        SSEParser(max_event=10).feed(b"data: 1\n\ndata: 12345\n\n")
+    assert str(caught.value) == "The Space sent an event longer than the 10 bytes allowed"
