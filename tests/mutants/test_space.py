@@ -1411,3 +1411,14 @@ def test_the_event_bound_is_per_event_not_per_position_in_the_chunk():
     with pytest.raises(SpaceLimitError) as caught:
         SSEParser(max_event=10).feed(b"data: 1\n\ndata: 12345\n\n")
     assert str(caught.value) == "The Space sent an event longer than the 10 bytes allowed"
+
+
+@pytest.mark.parametrize("block", [b"DATA: x", b"Data: x", b"XXdata: XXx", b"datax: y", b"event: data: x"])
+def test_a_field_that_only_looks_like_data_carries_none(block):
+    """SSE field names are case-sensitive and whole (WHATWG HTML, "Interpreting an event stream"):
+    none of these lines is a data line, on the fast path or the general one."""
+    from g4f_qwen_spaces.space.sse import SSEParser
+
+    parser = SSEParser()
+    assert parser.feed(block + b"\n\n") == []
+    assert parser.feed(block + b"\ndata: z\n\n") == [b"z"]
