@@ -745,3 +745,61 @@ def test_text_of_a_node():
 def test_a_new_rope_holds_its_base_as_its_only_part():
     assert (Rope().parts, Rope("").parts, Rope("a").parts) == ([], [], ["a"])
     assert (str(Rope()), str(Rope("a")), len(Rope("ab"))) == ("", "a", 2)
+
+
+# -- client.py: the client's own limits on the event stream -------------------------------------
+
+
+async def test_a_clients_event_limit_bounds_each_event_of_its_stream(qvq_at):
+    """SpaceClient(limits=...) is the client's API for its bounds: one event over ``limits.event``
+    is refused with that number, not with the 16 MiB default's."""
+    from g4f_qwen_spaces.space.errors import SpaceLimitError as LimitError
+    from g4f_qwen_spaces.space.limits import Limits
+
+    qvq_at.script = [b"data: " + json.dumps({"msg": "estimation", "pad": "x" * 500}).encode() + b"\n\n"]
+    async with SpaceClient(qvq_at.url, limits=Limits(event=400)) as client:
+        config, endpoint = await client.endpoint("generate")
+        job = await client.submit(config, endpoint, [None, "hi"])
+        try:
+            with pytest.raises(LimitError) as caught:
+                async for _ in job:
+                    pass
+        finally:
+            await job.aclose()
+    assert str(caught.value) == "The Space sent an event longer than the 400 bytes allowed"
+    assert caught.value.limit == "one event"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_compressed_event_stream_is_inflated(qvq_at, encoding):
+    """A proxy in front of a Space may compress the event stream (HTTP's Content-Encoding,
+    RFC 9110 §8.4); we ask for gzip and deflate only and inflate them ourselves, bounded."""
+    import gzip
+    import zlib
+
+    from tests.faultserver import PREFIX, respond, sse, text_script
+
+    body = b"".join(sse(step) for step in text_script(["Hel", "lo"]))
+    packed = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
+    qvq_at.route("GET", f"{PREFIX}/queue/data",
+                 respond(200, packed, content_type="text/event-stream", headers={"Content-Encoding": encoding}))
+    outcome = await run()
+    assert outcome.error is None, outcome.error
+    assert outcome.text == "Hello"
+
+
+async def test_the_deadline_is_checked_before_each_read_even_of_bytes_already_received(qvq_at):
+    """Bytes already in aiohttp's buffer (or inflated from one compressed read) come without a
+    wait, so no socket timeout can fire: the job checks the call's deadline itself (SSEBatches'
+    ``check``), and a job read after its deadline fails with the deadline's message."""
+    async with SpaceClient(qvq_at.url, timeout=1.0) as client:
+        config, endpoint = await client.endpoint("generate")
+        job = await client.submit(config, endpoint, [None, "hi"])
+        try:
+            await asyncio.sleep(max(client.deadline - time.monotonic(), 0) + 0.1)  # the whole answer has arrived
+            with pytest.raises(SpaceTimeoutError) as caught:
+                async for _ in job:
+                    pass
+        finally:
+            await job.aclose()
+    assert str(caught.value) == f"The request to {qvq_at.url} ran out of its total timeout (1 s)"

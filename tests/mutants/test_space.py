@@ -1422,3 +1422,18 @@ def test_a_field_that_only_looks_like_data_carries_none(block):
     parser = SSEParser()
     assert parser.feed(block + b"\n\n") == []
     assert parser.feed(block + b"\ndata: z\n\n") == [b"z"]
+
+
+def test_an_event_with_data_on_the_general_path_starts_the_run_without_data_again():
+    """Up to MAX_EMPTY_EVENTS events without data in a row are taken, one more is refused; an event
+    with data ends the run, also one that is not a single "data: " line (the general path)."""
+    from g4f_qwen_spaces.space.sse import MAX_EMPTY_EVENTS, SSEParser
+
+    assert MAX_EMPTY_EVENTS == 10_000
+    parser = SSEParser()
+    assert parser.feed(b": c\n\n" * 5 + b"event: x\ndata: 1\n\n") == [b"1"]
+    assert parser.feed(b": c\n\n" * MAX_EMPTY_EVENTS + b"data:2\n\n") == [b"2"]
+    with pytest.raises(SpaceLimitError) as caught:
+        parser.feed(b": c\n\n" * (MAX_EMPTY_EVENTS + 1))
+    assert str(caught.value) == "The Space sent over 10,000 events in a row without data"
+    assert caught.value.limit == "events without data"
