@@ -349,3 +349,43 @@ async def test_closing_a_pool_ends_its_wait_when_the_last_call_gives_it_back():
     took = time.monotonic() - started
     assert 0.2 <= took < 1.5, took  # at the second give_back, not after the 5 s grace
     assert held.users == 0 and held.connector.closed
+
+
+def named_config(*api_names: str | None) -> SpaceConfig:
+    return SpaceConfig.parse(URL, {
+        "components": [{"id": 1, "type": "textbox"}],
+        "dependencies": [{"id": n, "api_name": name, "targets": [[1, "submit"]], "inputs": [1], "outputs": [1]}
+                         for n, name in enumerate(api_names)],
+    })
+
+
+def test_a_space_without_any_named_endpoint_says_none_were_found():
+    assert SHAPE.differences(named_config(None)) == ["no endpoint named 'generate' (api_names found: none)"]
+
+
+def test_the_api_names_found_are_cut_to_200_characters():
+    names = [f"endpoint_{n:03d}" for n in range(40)]  # 40 x 12 characters + separators
+    [difference] = SHAPE.differences(named_config(*names))
+    found = difference.removeprefix("no endpoint named 'generate' (api_names found: ").removesuffix(")")
+    assert len(found) == 200 and found == ", ".join(names)[:199] + "…"
+
+
+def test_a_close_wrapped_again_by_someone_else_keeps_their_wrapper():
+    """Our once-wrapped ``loop.close`` removes itself after closing, but only itself: a wrapper put
+    around it later (another library's) stays where its owner put it."""
+    loop = asyncio.new_event_loop()
+    try:
+        held = loop.run_until_complete(borrow())
+        ours = loop.close
+        assert isinstance(ours, pool_module._ClosePoolFirst)
+        calls = []
+
+        def theirs() -> None:
+            calls.append("theirs")
+            ours()
+
+        loop.close = theirs  # type: ignore[method-assign]
+    finally:
+        loop.close()
+    assert calls == ["theirs"] and loop.is_closed() and held.connector.closed
+    assert vars(loop)["close"] is theirs
