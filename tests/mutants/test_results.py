@@ -55,3 +55,19 @@ def test_loading_keeps_what_mutants_already_holds(tmp_path):
 def test_loading_without_a_results_file_does_nothing(tmp_path):
     assert results.load(tmp_path / "mutants", tmp_path / "missing.json") == 0
     assert not (tmp_path / "mutants").exists()
+
+
+def test_mutmuts_runs_take_the_cheapest_tests_first(tmp_path):
+    from types import SimpleNamespace
+
+    from tests.mutants import loopback
+
+    stats = tmp_path / "mutmut-stats.json"
+    stats.write_text(json.dumps({"duration_by_test": {"t::slow": 3.0, "t::quick": 0.01, "t::mid": 0.5}}))
+    measured = loopback.durations(stats)
+    items = [SimpleNamespace(nodeid=n) for n in ("t::slow", "t::new", "t::mid", "t::quick", "t::other")]
+    loopback.cheapest_first(items, measured)
+    assert [i.nodeid for i in items] == ["t::new", "t::other", "t::quick", "t::mid", "t::slow"]
+    assert loopback.durations(tmp_path / "missing.json") == {}
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert loopback.durations(tmp_path / "bad.json") == {}
