@@ -556,3 +556,36 @@ def test_a_cached_file_is_read_where_the_os_lacks_nofollow_and_cloexec(tmp_path,
     monkeypatch.delattr(os, "O_NOFOLLOW")
     monkeypatch.delattr(os, "O_CLOEXEC")
     assert store.load(URL) == small()
+
+
+def test_a_cached_file_is_read_at_most_one_byte_past_the_limit(tmp_path, frozen, monkeypatch):
+    """A file that grew (or was replaced) past MAX_FILE_BYTES costs at most one byte more than the
+    limit to read, however large: enough to tell it is over, and it is ignored."""
+    store = ConfigStore(tmp_path)
+    assert store.save(small()) is True
+    path = store.path(URL)
+    path.write_bytes(b" " * (3 * MAX_FILE_BYTES))
+    asked = []
+    real_fdopen = os.fdopen
+
+    def recording_fdopen(fd, *args, **kwargs):
+        file = real_fdopen(fd, *args, **kwargs)
+        real_read = file.read
+
+        class Recorded:
+            def __enter__(self):
+                file.__enter__()
+                return self
+
+            def __exit__(self, *exc):
+                return file.__exit__(*exc)
+
+            def read(self, size=-1):
+                asked.append(size)
+                return real_read(size)
+
+        return Recorded()
+
+    monkeypatch.setattr(os, "fdopen", recording_fdopen)
+    assert store.load(URL) is None
+    assert asked == [MAX_FILE_BYTES + 1]

@@ -925,3 +925,35 @@ async def test_a_json_answer_past_its_limit_names_the_space_and_the_answer(qvq_a
     assert isinstance(error, SpaceLimitError)
     assert str(error) == f"The Space at {qvq_at.url} sent more than the 1 MiB allowed for the queue join"
     assert error.url == qvq_at.url
+
+
+# -- http.py: errors raised inside a request's block -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stream, raised, kind, message",
+    [
+        (False, "payload", "SpaceConnectionError", "Cannot reach the Space at {url}: ClientPayloadError: cut"),
+        (True, "payload", "SpaceConnectionError", "Cannot reach the Space at {url}: ClientPayloadError: cut"),
+        (False, "timeout", "SpaceTimeoutError", "The Space at {url} did not answer in time"),
+        (True, "timeout", "SpaceTimeoutError", "The Space at {url} sent nothing for 7 s"),
+    ],
+)
+async def test_an_error_inside_a_requests_block_comes_out_mapped(fault, stream, raised, kind, message):
+    """``async with space.request(...)`` is the one boundary for the block too: what reading the
+    response raised comes out as a SpaceError, worded for a stream or a plain answer."""
+    import asyncio as aio
+
+    import aiohttp
+
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+
+    fault.route("GET", "/x", respond(200, b"ok"))
+    error = aiohttp.ClientPayloadError("cut") if raised == "payload" else aio.TimeoutError()
+    async with SpaceHTTP(fault.url, timeout=60, stall_timeout=7) as space:
+        with pytest.raises(Exception) as caught:
+            async with space.request("GET", f"{fault.url}/x", stream=stream):
+                raise error
+    assert type(caught.value).__name__ == kind
+    assert str(caught.value) == message.format(url=fault.url)
+    assert caught.value.__cause__ is error
