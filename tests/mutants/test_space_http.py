@@ -570,3 +570,22 @@ async def test_the_message_of_an_error_body(qvq_at, body, headers, shown):
     outcome = await run()
     error = check_error(outcome, ResponseStatusError, SpaceStatusError, within=5)
     assert str(error) == f"The Space at {qvq_at.url} answered 500: {shown}"
+
+
+@pytest.mark.parametrize("hops", [5, 6])
+async def test_five_redirects_within_the_space_are_followed_and_a_sixth_is_not(qvq_at, hops):
+    """MAX_REDIRECTS = 5 (aiohttp's own default is 10; we follow redirects ourselves, same origin only)."""
+    from g4f_qwen_spaces.space.http import MAX_REDIRECTS
+
+    assert MAX_REDIRECTS == 5
+    for hop in range(hops):
+        qvq_at.route("GET", "/config" if hop == 0 else f"/hop{hop}/config", redirect(f"/hop{hop + 1}/config"))
+    qvq_at.route("GET", f"/hop{hops}/config", respond(200, CONFIG))
+    outcome = await run()
+    if hops == 5:
+        assert outcome.error is None and outcome.text == "Hello world"
+        assert qvq_at.paths("GET")[:6] == ["/config"] + [f"/hop{n}/config" for n in range(1, 6)]
+    else:
+        error = check_error(outcome, ResponseStatusError, SpaceStatusError)
+        assert str(error) == f"{qvq_at.url} redirected too many times"
+        assert qvq_at.paths("GET") == ["/config"] + [f"/hop{n}/config" for n in range(1, 6)]
