@@ -589,3 +589,32 @@ async def test_five_redirects_within_the_space_are_followed_and_a_sixth_is_not(q
         error = check_error(outcome, ResponseStatusError, SpaceStatusError)
         assert str(error) == f"{qvq_at.url} redirected too many times"
         assert qvq_at.paths("GET") == ["/config"] + [f"/hop{n}/config" for n in range(1, 6)]
+
+
+@pytest.mark.parametrize("status, method", [(301, "POST"), (302, "POST"), (303, "GET"), (307, "POST"), (308, "POST")])
+async def test_each_redirect_status_is_followed_and_only_303_turns_the_join_into_a_get(qvq_at, status, method):
+    """The five redirect statuses of RFC 9110 §15.4 are followed within the Space's origin; a 303 asks
+    for a GET without the body (§15.4.4), the others keep the POST and its body."""
+    from tests.faultserver import EVENT_ID
+
+    qvq_at.route("POST", f"{PREFIX}/queue/join", redirect("/elsewhere/join", status))
+    qvq_at.route(method, "/elsewhere/join", respond(200, {"event_id": EVENT_ID}))
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world", outcome.error
+    joins = [r for r in qvq_at.requests if r.path.endswith("join")]
+    assert [(r.method, r.path) for r in joins] == [("POST", f"{PREFIX}/queue/join"), (method, "/elsewhere/join")]
+    assert joins[1].body == (joins[0].body if method == "POST" else b"")
+
+
+@pytest.mark.parametrize("status", [200, 201, 304])
+async def test_a_location_on_an_answer_that_is_not_a_redirect_is_not_followed(qvq_at, status):
+    qvq_at.route("GET", "/config", respond(status, CONFIG, headers={"Location": "/elsewhere/config"}))
+    await run()
+    assert "/elsewhere/config" not in qvq_at.paths("GET")
+    assert qvq_at.paths("GET")[0] == "/config"
+
+
+async def test_a_redirect_without_a_location_is_not_followed(qvq_at):
+    qvq_at.route("GET", "/config", respond(302, CONFIG))
+    outcome = await run()
+    assert outcome.error is None and outcome.text == "Hello world", outcome.error
