@@ -618,3 +618,28 @@ async def test_a_redirect_without_a_location_is_not_followed(qvq_at):
     qvq_at.route("GET", "/config", respond(302, CONFIG))
     outcome = await run()
     assert outcome.error is None and outcome.text == "Hello world", outcome.error
+
+
+async def test_an_upload_redirected_with_303_is_asked_again_as_a_get_without_the_image(qvq_at):
+    """RFC 9110 §15.4.4: after a 303 the client GETs the new location, without the form it posted."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 0, 0)).save(buffer, "PNG")
+    qvq_at.route("POST", f"{PREFIX}/upload", redirect("/elsewhere/upload", 303))
+    qvq_at.route("GET", "/elsewhere/upload", respond(200, ["/tmp/gradio/red.png"]))
+    outcome = await run(media=[(buffer.getvalue(), "red.png")])
+    assert outcome.error is None and outcome.text == "Hello world", outcome.error
+    uploads = [r for r in qvq_at.requests if r.path.endswith("upload")]
+    assert [(r.method, r.path) for r in uploads] == [("POST", f"{PREFIX}/upload"), ("GET", "/elsewhere/upload")]
+    assert len(uploads[0].body) > 0 and uploads[1].body == b""
+
+
+async def test_a_400_is_an_error_status_not_an_answer(qvq_at):
+    qvq_at.route("GET", "/config", respond(400, {"detail": "Bad request"}))
+    outcome = await run()
+    error = check_error(outcome, ResponseStatusError, SpaceStatusError)
+    assert error.status == 400
+    assert str(error).startswith(f"The Space at {qvq_at.url} answered 400")
