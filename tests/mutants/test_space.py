@@ -1437,3 +1437,18 @@ def test_an_event_with_data_on_the_general_path_starts_the_run_without_data_agai
         parser.feed(b": c\n\n" * (MAX_EMPTY_EVENTS + 1))
     assert str(caught.value) == "The Space sent over 10,000 events in a row without data"
     assert caught.value.limit == "events without data"
+
+
+def test_a_bad_wake_limit_is_named_by_where_it_came_from(monkeypatch):
+    """The call's ``wake_limit=`` is named as such, the variable by its name (README options table)."""
+    from g4f_qwen_spaces.space.errors import SpaceInputError
+    from g4f_qwen_spaces.space.wake import WAKE_ENV, wake_limit
+
+    assert WAKE_ENV == "G4F_QWEN_SPACES_WAKE_LIMIT"
+    with pytest.raises(SpaceInputError) as caught:
+        wake_limit(-1)
+    assert str(caught.value) == "wake_limit must be a finite number of seconds >= 0, got -1"
+    monkeypatch.setenv(WAKE_ENV, " -5 ")
+    with pytest.raises(SpaceInputError) as caught:
+        wake_limit()
+    assert str(caught.value) == "G4F_QWEN_SPACES_WAKE_LIMIT must be a finite number of seconds >= 0, got '-5'"
