@@ -47,6 +47,7 @@ __all__ = [
     "Outcome",
     "run",
     "check_error",
+    "raised_by",
     "assert_plain",
     "dead_port",
     "QUOTA",
@@ -576,6 +577,17 @@ async def run(provider=None, messages=HI, *, model: str = "", guard: float = GUA
         outcome.error = error
     outcome.elapsed = time.monotonic() - start
     return outcome
+
+
+async def raised_by(job: Any, kind: type[BaseException]) -> Any:
+    """What iterating a Space client's ``job`` raises (it must be ``kind``); the job is closed on every path."""
+    try:
+        with pytest.raises(kind) as caught:
+            async for _ in job:
+                pass
+    finally:
+        await job.aclose()
+    return caught.value
 
 
 def check_error(outcome: Outcome, base: type, ours: type, *fragments: str,

@@ -23,7 +23,7 @@ from g4f_qwen_spaces import Qwen_QVQ_72B, Qwen_Qwen_2_72B
 from g4f_qwen_spaces.providers.errors import G4F_CLASSES
 from g4f_qwen_spaces.space import SpaceAppError, SpaceClient, SpaceQuotaError
 from tests.apps.fakemodel import chatbot_view, qvq_answer, qwen2_answer
-from tests.faultserver import check_error, run
+from tests.faultserver import check_error, raised_by, run
 from tests.servers import PUBLISHED
 from tests.support import http
 from tests.test_wording import ZEROGPU
@@ -96,13 +96,8 @@ async def test_the_stand_in_backend_refuses_a_pair_without_text(point):
     async with SpaceClient(server.url) as client:
         config, endpoint = await client.endpoint(Qwen_Qwen_2_72B.shape)
         job = await client.submit(config, endpoint, ["Hi", [[None, "Welcome aboard!"]], PUBLISHED_SYSTEM])
-        try:
-            with pytest.raises(SpaceAppError) as caught:
-                async for _ in job:
-                    pass
-        finally:
-            await job.aclose()
-    assert str(caught.value) == f"The Space at {server.url} failed without a message (the app hides its errors)"
+        error = await raised_by(job, SpaceAppError)
+    assert str(error) == f"The Space at {server.url} failed without a message (the app hides its errors)"
 
 
 ODD = {

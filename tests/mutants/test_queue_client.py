@@ -32,7 +32,7 @@ from g4f_qwen_spaces.space.errors import (
     SpaceTimeoutError,
 )
 from g4f_qwen_spaces.space.queue import Completed, EventState, Generating, QueueStatus, app_error
-from tests.faultserver import check_error, run
+from tests.faultserver import check_error, raised_by, run
 
 URL = "http://127.0.0.1:9"
 
@@ -760,14 +760,9 @@ async def test_a_clients_event_limit_bounds_each_event_of_its_stream(qvq_at):
     async with SpaceClient(qvq_at.url, limits=Limits(event=400)) as client:
         config, endpoint = await client.endpoint("generate")
         job = await client.submit(config, endpoint, [None, "hi"])
-        try:
-            with pytest.raises(LimitError) as caught:
-                async for _ in job:
-                    pass
-        finally:
-            await job.aclose()
-    assert str(caught.value) == "The Space sent an event longer than the 400 bytes allowed"
-    assert caught.value.limit == "one event"
+        error = await raised_by(job, LimitError)
+    assert str(error) == "The Space sent an event longer than the 400 bytes allowed"
+    assert error.limit == "one event"
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
@@ -795,11 +790,6 @@ async def test_the_deadline_is_checked_before_each_read_even_of_bytes_already_re
     async with SpaceClient(qvq_at.url, timeout=1.0) as client:
         config, endpoint = await client.endpoint("generate")
         job = await client.submit(config, endpoint, [None, "hi"])
-        try:
-            await asyncio.sleep(max(client.deadline - time.monotonic(), 0) + 0.1)  # the whole answer has arrived
-            with pytest.raises(SpaceTimeoutError) as caught:
-                async for _ in job:
-                    pass
-        finally:
-            await job.aclose()
-    assert str(caught.value) == f"The request to {qvq_at.url} ran out of its total timeout (1 s)"
+        await asyncio.sleep(max(client.deadline - time.monotonic(), 0) + 0.1)  # the whole answer has arrived
+        error = await raised_by(job, SpaceTimeoutError)
+    assert str(error) == f"The request to {qvq_at.url} ran out of its total timeout (1 s)"
