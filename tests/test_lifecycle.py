@@ -446,6 +446,24 @@ def test_cooling_copies_are_named_when_the_rest_fail(fault_factory, monkeypatch)
     assert first.paths() == ["/config"]  # asked once, by the first call
 
 
+def test_a_cooling_copy_that_answers_cools_no_more(fault_factory, monkeypatch):
+    """Every copy cooling down: all are asked again, and the one that answers is
+    cleared, so the next call's plan starts with it and still skips the other."""
+    from g4f_qwen_spaces.space.copies import COOLDOWN
+
+    first, second = fault_factory(), fault_factory()
+    first.script = hello_script()
+    monkeypatch.setenv(ENV, f"{first.url},{second.url}")
+    COOLDOWN.mark(first.url, 60, "not found (404)")
+    COOLDOWN.mark(second.url, 60, "not found (404)")
+    outcome = ask()
+    assert outcome.error is None and "".join(outcome.texts) == "Hello world", outcome.error
+    assert second.requests == []
+    plan = COOLDOWN.plan([first.url, second.url])
+    assert plan.urls == (first.url,)
+    assert [(s.url, s.reason) for s in plan.skipped] == [(second.url, "not found (404)")]
+
+
 def test_a_copy_failing_mid_answer_keeps_the_text_and_asks_no_other(fault_factory, monkeypatch):
     first, second = fault_factory(), fault_factory()
     # The pause lets the text reach us first: aiohttp raises a reset before
