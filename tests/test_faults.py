@@ -833,7 +833,7 @@ async def test_a_failure_after_a_status_ends_the_status_line(qvq_at):
     qvq_at.script = [estimation(rank=1, queue_size=2), Sleep(0.1), failed("The model is down")]
     outcome = await run(stream=True)
     assert isinstance(outcome.error, ResponseError), outcome.error
-    statuses = statuses_of(outcome.chunks)
+    statuses = statuses_of(outcome.chunks, f"Space 127.0.0.1:{qvq_at.port}")  # the last one too
     assert statuses[0] == "Waiting in the Space's queue: position 2 of 2" and len(statuses) == 2, statuses
     assert re.fullmatch(r"Stopped after 0\.\d s", statuses[1]), statuses
     assert not [c for c in outcome.chunks if isinstance(c, str)]

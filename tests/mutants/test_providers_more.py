@@ -212,6 +212,39 @@ async def test_a_building_space_drops_its_cached_config_and_no_other_error_does(
     assert client.forgotten == 1
 
 
+@pytest.mark.parametrize("kind", ["space", "other"])
+async def test_an_error_that_names_the_token_leaves_a_call_with_it_masked(monkeypatch, kind):
+    """Belt and braces: messages are redacted where they are made, and whatever error
+    still names the token (a Space error, or any other) is masked on its way out of
+    the call, in its own message and in its cause's."""
+    from g4f.errors import ResponseError
+
+    import g4f_qwen_spaces.providers.base as base
+    from g4f_qwen_spaces.providers.qvq import Qwen_QVQ_72B
+    from g4f_qwen_spaces.space.errors import SpaceAppError
+    from g4f_qwen_spaces.space.redact import MASK
+
+    token = "hf_" + "Tk7" * 12
+    cause = OSError(f"disk says {token}")
+
+    def broken() -> None:
+        made = SpaceAppError(f"the store saw {token}") if kind == "space" else RuntimeError(f"oops {token}")
+        raise made from cause
+
+    monkeypatch.setattr(base, "config_store", broken)
+    with pytest.raises((ResponseError, RuntimeError)) as raised:
+        async for _ in Qwen_QVQ_72B.create_async_generator("qvq-72b", [message("user", "Hi")], api_key=token):
+            pass
+    error = raised.value
+    if kind == "space":
+        assert isinstance(error, ResponseError) and isinstance(error, SpaceAppError), repr(error)
+    else:
+        assert type(error) is RuntimeError, repr(error)
+    expected = f"the store saw {MASK}" if kind == "space" else f"oops {MASK}"
+    assert str(error) == expected
+    assert error.__cause__ is cause and str(cause) == f"disk says {MASK}"
+
+
 # -- cache.py: g4f's cache directory, by g4f's rule --------------------------------------------
 
 
