@@ -299,6 +299,59 @@ async def test_close_pool_on_a_loop_without_a_pool_does_nothing():
     assert asyncio.get_running_loop() not in pool_module._POOLS
 
 
+async def test_two_calls_on_one_loop_share_its_pool_and_it_is_idle_only_when_both_gave_it_back():
+    """The count of calls holding the pool is what a shutdown's grace waits on."""
+    first = await borrow()
+    second = await borrow()
+    try:
+        assert second is first and first.users == 2 and not first.idle.is_set()
+        first.give_back()
+        assert first.users == 1 and not first.idle.is_set()
+    finally:
+        second.give_back()
+    assert first.users == 0 and first.idle.is_set()
+    await close_pool()
+
+
+class ClosedLoop:
+    """Stands for a loop closed without ``shutdown_asyncgens()`` (only ``is_closed`` is asked).
+
+    ``meanwhile`` runs when it is asked, as another thread could between the
+    listing of closed loops and the pop of each one's pool."""
+
+    def __init__(self, meanwhile=None) -> None:
+        self.meanwhile = meanwhile
+
+    def is_closed(self) -> bool:
+        if self.meanwhile is not None:
+            self.meanwhile()
+        return True
+
+
+async def test_forgetting_closed_loops_skips_a_pool_already_gone_and_abandons_the_rest():
+    """Each closed loop's pool is dropped, marked abandoned and its watcher run to its end (no
+    finaliser left for the dead loop); a pool another thread dropped meanwhile is skipped, and
+    the loops after it are still seen to."""
+    gone = ClosedLoop()
+    dead = ClosedLoop(meanwhile=lambda: pool_module._POOLS.pop(gone, None))
+    made = {gone: Pool(), dead: Pool()}
+    for loop, pool_ in made.items():
+        await pool_.watcher.asend(None)  # started, as borrow() starts it
+        pool_module._POOLS[loop] = pool_
+    try:
+        pool_module._forget_closed_loops()
+        assert gone not in pool_module._POOLS and dead not in pool_module._POOLS
+        assert made[dead].abandoned is True
+        assert made[dead].watcher.ag_frame is None  # finished, not suspended
+        assert made[gone].abandoned is False  # not ours to see to: the other thread had it
+    finally:
+        for loop, pool_ in made.items():
+            pool_module._POOLS.pop(loop, None)
+            pool_.abandoned = True
+            await pool_.watcher.aclose()
+            await pool_.connector.close()
+
+
 def test_a_loop_closed_while_a_call_holds_its_pool_closes_it_at_once(monkeypatch):
     """The wrapped ``loop.close()``: no grace (nothing runs on the loop after it), the watcher not closing it too."""
     graces: list[float | None] = []
