@@ -87,6 +87,7 @@ def front(app, hf_names, monkeypatch):
     ("http://owner-qvq.hf.space:8080/some/path", True),
     ("HTTPS://Owner-QVQ.HF.SPACE", True),
     ("https://hf.space", False),
+    ("https://.hf.space", False),  # the suffix alone, with its dot: no Space's name before it
     ("https://x.hf.space.example.com", False),
     ("https://xhf.space", False),
     ("http://127.0.0.1:7860", False),

@@ -643,3 +643,16 @@ async def test_a_400_is_an_error_status_not_an_answer(qvq_at):
     error = check_error(outcome, ResponseStatusError, SpaceStatusError)
     assert error.status == 400
     assert str(error).startswith(f"The Space at {qvq_at.url} answered 400")
+
+
+async def test_a_token_is_redacted_while_its_client_is_open_and_released_when_it_closes():
+    """The token is masked in every message while a client holding it is open; closing
+    the client lets it go (a released token is text again, and the registry stays small)."""
+    from g4f_qwen_spaces.space.http import SpaceHTTP
+    from g4f_qwen_spaces.space.redact import MASK, redact
+
+    token = "hf_" + "Rl9" * 12
+    assert redact(f"saw {token}") == f"saw {token}"
+    async with SpaceHTTP("http://127.0.0.1:9", token=token):
+        assert redact(f"saw {token}") == f"saw {MASK}"
+    assert redact(f"saw {token}") == f"saw {token}"
